@@ -1,0 +1,41 @@
+# Two commands set everything up: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOME_DIR := $(CURDIR)
+DEMO_EXPORT := corpus/exports/qn2019-association.txt
+
+.PHONY: demo test install bench notebooks lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Reinstall when the dependency list changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test,notebooks]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/indexer --home $(HOME_DIR) import $(DEMO_EXPORT)
+	$(BIN)/indexer --home $(HOME_DIR) status
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pip install -q jupyterlab
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(BIN)/python -m pip install -q ruff
+	$(BIN)/ruff check indexer tests bench
+
+clean:
+	rm -rf $(VENV) corpus/indexer.sqlite* corpus/cache index/current index/builds

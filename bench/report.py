@@ -1,0 +1,61 @@
+"""Writing benchmark figures: JSON under bench/results/, a section of docs/benchmarks.md.
+
+Each benchmark owns one section of docs/benchmarks.md, between ``<!-- bench:NAME -->`` and
+``<!-- /bench:NAME -->``; re-running it replaces only that section.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DOC = ROOT / "docs" / "benchmarks.md"
+HEADER = """# Benchmarks
+
+Figures written by the scripts in `bench/` (run them with `make bench` or
+`.venv/bin/python -m bench.NAME`). Machines are shared and noisy: we quote medians and p95 and,
+beside each figure, a yardstick measured in the same run. Raw numbers: `bench/results/*.json`.
+"""
+
+
+def machine() -> str:
+    import os
+
+    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by nearest rank."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def write(name: str, data: dict, markdown: str) -> None:
+    """Save ``data`` as bench/results/NAME.json and ``markdown`` as the NAME section."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    payload = {"name": name, "when": stamp, "machine": machine(), **data}
+    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    text = DOC.read_text() if DOC.exists() else HEADER
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    section = f"{start}\n_{stamp}, {machine()}_\n\n{markdown.strip()}\n{end}"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
+        text = before + section + after
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    DOC.write_text(text)

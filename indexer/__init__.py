@@ -1,0 +1,2 @@
+"""French-aware research index over annotated web excerpts."""
+__version__ = "0.1.0"

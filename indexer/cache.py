@@ -1,0 +1,52 @@
+"""The content-addressed cache of fetched bodies, under ``corpus/cache/``.
+
+A body is stored once, gzip-compressed, under the SHA-256 of its raw bytes
+(``ab/cdef....gz``); the store's ``fetches`` table says which URL gave which hash, when and how.
+Writes go to a temporary file renamed into place, so a killed run never leaves half a body.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+class Cache:
+    """Raw page bodies keyed by their SHA-256."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / f"{sha256[2:]}.gz"
+
+    def has(self, sha256: str) -> bool:
+        return self.path_for(sha256).exists()
+
+    def put(self, body: bytes) -> str:
+        """Store ``body`` (if new) and return its SHA-256."""
+        digest = hashlib.sha256(body).hexdigest()
+        target = self.path_for(digest)
+        if target.exists():
+            return digest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+                gz.write(body)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return digest
+
+    def get(self, sha256: str) -> bytes:
+        """The raw bytes stored under ``sha256`` (KeyError if absent)."""
+        try:
+            with gzip.open(self.path_for(sha256), "rb") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            raise KeyError(sha256) from None

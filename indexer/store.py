@@ -1,0 +1,446 @@
+"""The SQLite store: the single source of truth every stage reads and writes.
+
+One file (default ``corpus/indexer.sqlite``) in WAL mode, so that readers (search, notebooks)
+never block the writer. The schema is versioned: :data:`MIGRATIONS` are applied in order and
+never edited once released; a new version appends one.
+
+Ids are stable hashes of what identifies a thing, so that importing the same file twice changes
+nothing and a newer export of the same bookmarks updates them in place:
+
+* a bookmark: its URL, or (for exports without URLs) its group, annotator and title;
+* an excerpt: its bookmark, its text with whitespace folded, and its rank among equal texts;
+* a note: likewise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import StoreError
+from .records import BookmarkRecord, ImportSummary, ParseResult
+
+MIGRATIONS: list[str] = [
+    # 1: bookmarks, excerpts, notes, tags and where each came from.
+    """
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        format TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        UNIQUE (path, sha256)
+    );
+    CREATE TABLE bookmarks (
+        id TEXT PRIMARY KEY,
+        url TEXT,
+        title TEXT NOT NULL,
+        title_truncated INTEGER NOT NULL DEFAULT 0,
+        site TEXT,
+        annotator TEXT,
+        grp TEXT,
+        description TEXT NOT NULL DEFAULT '',
+        created_at TEXT,
+        updated_at TEXT,
+        views INTEGER,
+        import_id INTEGER REFERENCES imports(id),
+        source_line INTEGER,
+        first_seen TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    );
+    CREATE INDEX bookmarks_url ON bookmarks(url);
+    CREATE TABLE tags (
+        bookmark_id TEXT NOT NULL REFERENCES bookmarks(id),
+        tag TEXT NOT NULL,
+        PRIMARY KEY (bookmark_id, tag)
+    ) WITHOUT ROWID;
+    CREATE INDEX tags_tag ON tags(tag);
+    CREATE TABLE bookmark_sources (
+        bookmark_id TEXT NOT NULL REFERENCES bookmarks(id),
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        line INTEGER,
+        PRIMARY KEY (bookmark_id, import_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE excerpts (
+        id TEXT PRIMARY KEY,
+        bookmark_id TEXT NOT NULL REFERENCES bookmarks(id),
+        seq INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        annotator TEXT,
+        created_at TEXT,
+        comment TEXT,
+        prefix TEXT,
+        suffix TEXT,
+        hint_start INTEGER,
+        hint_end INTEGER,
+        source_id TEXT,
+        import_id INTEGER REFERENCES imports(id),
+        changed_at TEXT NOT NULL
+    );
+    CREATE INDEX excerpts_bookmark ON excerpts(bookmark_id, seq);
+    CREATE TABLE notes (
+        id TEXT PRIMARY KEY,
+        bookmark_id TEXT NOT NULL REFERENCES bookmarks(id),
+        seq INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        annotator TEXT,
+        created_at TEXT,
+        import_id INTEGER REFERENCES imports(id)
+    );
+    CREATE INDEX notes_bookmark ON notes(bookmark_id, seq);
+    """,
+    # 2: what was fetched for each bookmark, and what was extracted from it.
+    """
+    CREATE TABLE fetches (
+        bookmark_id TEXT PRIMARY KEY REFERENCES bookmarks(id),
+        url TEXT,
+        final_url TEXT,
+        origin TEXT NOT NULL DEFAULT 'network',  -- network | local | archive
+        status INTEGER,
+        content_type TEXT,
+        charset TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        sha256 TEXT,            -- key of the raw body in the content-addressed cache
+        size INTEGER,
+        fetched_at TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,             -- cause code when the fetch failed (NULL when it worked)
+        error_detail TEXT,
+        archive_date TEXT       -- snapshot date when origin = 'archive'
+    );
+    CREATE INDEX fetches_error ON fetches(error);
+    CREATE TABLE articles (
+        bookmark_id TEXT PRIMARY KEY REFERENCES bookmarks(id),
+        sha256 TEXT NOT NULL,   -- the cached body this was extracted from
+        extractor_version TEXT NOT NULL,
+        status TEXT NOT NULL,   -- ok | tiny | empty | not_html | error
+        text TEXT NOT NULL DEFAULT '',
+        text_hash TEXT,
+        fallback_text TEXT NOT NULL DEFAULT '',
+        title TEXT,
+        author TEXT,
+        published TEXT,
+        site_name TEXT,
+        canonical_url TEXT,
+        language TEXT,
+        language_prob REAL,
+        extracted_at TEXT NOT NULL,
+        error TEXT
+    );
+    """,
+    # 3: where each excerpt sits in its article.
+    """
+    CREATE TABLE alignments (
+        excerpt_id TEXT PRIMARY KEY REFERENCES excerpts(id),
+        method TEXT NOT NULL,   -- exact | fuzzy | orphan
+        start INTEGER,
+        "end" INTEGER,
+        score REAL,
+        matched_text TEXT,
+        prefix TEXT,
+        suffix TEXT,
+        in_main_text INTEGER,
+        text_hash TEXT,
+        extractor_version TEXT,
+        fragment_url TEXT,
+        orphan_cause TEXT,
+        best_score REAL,
+        aligned_at TEXT NOT NULL
+    );
+    CREATE INDEX alignments_method ON alignments(method);
+    """,
+    # 4: named entities of excerpts and descriptions (spaCy), offered as facets.
+    """
+    CREATE TABLE entities (
+        doc_id TEXT NOT NULL,   -- an excerpt id, or a bookmark id for its description
+        label TEXT NOT NULL,    -- PER | ORG | LOC | MISC
+        text TEXT NOT NULL,
+        PRIMARY KEY (doc_id, label, text)
+    ) WITHOUT ROWID;
+    CREATE TABLE entity_runs (
+        doc_id TEXT PRIMARY KEY,
+        text_hash TEXT NOT NULL,
+        model TEXT NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def stable_id(*parts: str | None) -> str:
+    """A 16-hex-digit id from the parts that identify a thing."""
+    joined = "\x1f".join(p or "" for p in parts)
+    return hashlib.sha1(joined.encode("utf-8")).hexdigest()[:16]
+
+
+_WS = re.compile(r"\s+")
+
+
+def fold_space(text: str) -> str:
+    """Whitespace runs (non-breaking spaces included) to one space, ends stripped."""
+    return _WS.sub(" ", text).strip()
+
+
+def bookmark_id(rec: BookmarkRecord) -> str:
+    """The stable id of a bookmark: its URL, else its group, annotator and title."""
+    if rec.url:
+        return stable_id("url", rec.url.strip())
+    return stable_id("untitled", rec.group, rec.annotator, fold_space(rec.title))
+
+
+class Store:
+    """An open store. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per batch.
+            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
+        self.migrate()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- schema ---------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self, target: int = SCHEMA_VERSION) -> None:
+        """Apply the migrations between the file's version and ``target``, each atomically."""
+        current = self.version
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: schema version {current} is newer than this tool's "
+                f"({SCHEMA_VERSION}); upgrade indexer"
+            )
+        for number in range(current + 1, target + 1):
+            with self.transaction():
+                for statement in _split_sql(MIGRATIONS[number - 1]):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version={number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- import ---------------------------------------------------------------------------
+
+    def import_parsed(self, parsed: ParseResult, path: str | Path, sha256: str) -> ImportSummary:
+        """Write one file's records in one transaction and say what changed."""
+        summary = ImportSummary(path=str(path), format=parsed.format, warnings=list(parsed.warnings))
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO imports(path, sha256, format, imported_at) VALUES (?,?,?,?)",
+                (str(path), sha256, parsed.format, now_iso()),
+            )
+            import_id = conn.execute(
+                "SELECT id FROM imports WHERE path=? AND sha256=?", (str(path), sha256)
+            ).fetchone()[0]
+            for rec in _merge_duplicates(parsed.records):
+                self._upsert_bookmark(conn, rec, import_id, summary)
+        return summary
+
+    def _upsert_bookmark(self, conn, rec: BookmarkRecord, import_id: int, summary) -> None:
+        bid = bookmark_id(rec)
+        stamp = now_iso()
+        fields = {
+            "url": rec.url,
+            "title": rec.title,
+            "title_truncated": int(rec.title_truncated),
+            "site": rec.site,
+            "annotator": rec.annotator,
+            "grp": rec.group,
+            "description": rec.description or "",
+            "created_at": rec.created_at,
+            "updated_at": rec.updated_at,
+            "views": rec.views,
+        }
+        old = conn.execute("SELECT * FROM bookmarks WHERE id=?", (bid,)).fetchone()
+        old_tags = {r[0] for r in conn.execute("SELECT tag FROM tags WHERE bookmark_id=?", (bid,))}
+        new_tags = {t for t in rec.tags if t}
+        if old is None:
+            cols = ", ".join(fields)
+            conn.execute(
+                f"INSERT INTO bookmarks(id, {cols}, import_id, source_line, first_seen, changed_at)"
+                f" VALUES (?{', ?' * len(fields)}, ?, ?, ?, ?)",
+                (bid, *fields.values(), import_id, rec.line, stamp, stamp),
+            )
+            summary.bookmarks_new += 1
+        elif any(old[k] != v for k, v in fields.items()) or old_tags != new_tags:
+            sets = ", ".join(f"{k}=?" for k in fields)
+            conn.execute(
+                f"UPDATE bookmarks SET {sets}, import_id=?, source_line=?, changed_at=? WHERE id=?",
+                (*fields.values(), import_id, rec.line, stamp, bid),
+            )
+            summary.bookmarks_updated += 1
+        else:
+            summary.bookmarks_unchanged += 1
+        if old_tags != new_tags:
+            conn.execute("DELETE FROM tags WHERE bookmark_id=?", (bid,))
+            conn.executemany(
+                "INSERT INTO tags(bookmark_id, tag) VALUES (?,?)", [(bid, t) for t in new_tags]
+            )
+        conn.execute(
+            "INSERT OR IGNORE INTO bookmark_sources(bookmark_id, import_id, line) VALUES (?,?,?)",
+            (bid, import_id, rec.line),
+        )
+        self._upsert_excerpts(conn, bid, rec, import_id, stamp, summary)
+        self._upsert_notes(conn, bid, rec, import_id, summary)
+
+    def _upsert_excerpts(self, conn, bid, rec, import_id, stamp, summary) -> None:
+        seen: dict[str, int] = {}
+        for seq, ex in enumerate(rec.excerpts):
+            key = fold_space(ex.text)
+            seen[key] = seen.get(key, 0) + 1
+            eid = stable_id(bid, key, str(seen[key]))
+            values = (
+                seq, ex.text, ex.annotator or rec.annotator, ex.created_at, ex.comment,
+                ex.prefix, ex.suffix, ex.hint_start, ex.hint_end, ex.source_id,
+            )
+            old = conn.execute(
+                "SELECT seq, text, annotator, created_at, comment, prefix, suffix, hint_start,"
+                " hint_end, source_id FROM excerpts WHERE id=?",
+                (eid,),
+            ).fetchone()
+            summary.excerpts_total += 1
+            if old is None:
+                conn.execute(
+                    "INSERT INTO excerpts(id, bookmark_id, seq, text, annotator, created_at,"
+                    " comment, prefix, suffix, hint_start, hint_end, source_id, import_id,"
+                    " changed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (eid, bid, *values, import_id, stamp),
+                )
+                summary.excerpts_new += 1
+            elif tuple(old) != values:
+                conn.execute(
+                    "UPDATE excerpts SET seq=?, text=?, annotator=?, created_at=?, comment=?,"
+                    " prefix=?, suffix=?, hint_start=?, hint_end=?, source_id=?, import_id=?,"
+                    " changed_at=? WHERE id=?",
+                    (*values, import_id, stamp, eid),
+                )
+
+    def _upsert_notes(self, conn, bid, rec, import_id, summary) -> None:
+        seen: dict[str, int] = {}
+        for seq, note in enumerate(rec.notes):
+            key = fold_space(note.text)
+            seen[key] = seen.get(key, 0) + 1
+            nid = stable_id(bid, "note", key, str(seen[key]))
+            summary.notes_total += 1
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO notes(id, bookmark_id, seq, text, annotator, created_at,"
+                " import_id) VALUES (?,?,?,?,?,?,?)",
+                (nid, bid, seq, note.text, note.annotator or rec.annotator, note.created_at,
+                 import_id),
+            )
+            summary.notes_new += cur.rowcount
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def counts(self) -> dict:
+        """Counts per stage; every key is present, zero where a stage has not run."""
+        q = self.conn.execute
+
+        def one(sql: str) -> int:
+            return q(sql).fetchone()[0] or 0
+
+        out = {
+            "schema_version": self.version,
+            "imports": one("SELECT COUNT(*) FROM imports"),
+            "bookmarks": one("SELECT COUNT(*) FROM bookmarks"),
+            "bookmarks_without_url": one("SELECT COUNT(*) FROM bookmarks WHERE url IS NULL"),
+            "excerpts": one("SELECT COUNT(*) FROM excerpts"),
+            "notes": one("SELECT COUNT(*) FROM notes"),
+            "descriptions": one("SELECT COUNT(*) FROM bookmarks WHERE description <> ''"),
+            "annotators": one(
+                "SELECT COUNT(DISTINCT a) FROM (SELECT annotator a FROM bookmarks"
+                " UNION SELECT annotator FROM excerpts) WHERE a IS NOT NULL"
+            ),
+            "tags": one("SELECT COUNT(DISTINCT tag) FROM tags"),
+            "groups": one("SELECT COUNT(DISTINCT grp) FROM bookmarks WHERE grp IS NOT NULL"),
+            "fetched": one("SELECT COUNT(*) FROM fetches WHERE error IS NULL"),
+            "fetch_failed": one("SELECT COUNT(*) FROM fetches WHERE error IS NOT NULL"),
+            "articles": one("SELECT COUNT(*) FROM articles WHERE status IN ('ok', 'tiny')"),
+            "articles_empty": one("SELECT COUNT(*) FROM articles WHERE status NOT IN ('ok', 'tiny')"),
+            "aligned_exact": one("SELECT COUNT(*) FROM alignments WHERE method='exact'"),
+            "aligned_fuzzy": one("SELECT COUNT(*) FROM alignments WHERE method='fuzzy'"),
+            "orphans": one("SELECT COUNT(*) FROM alignments WHERE method='orphan'"),
+        }
+        out["fetch_causes"] = self._grouped("SELECT error, COUNT(*) FROM fetches"
+                                            " WHERE error IS NOT NULL GROUP BY error")
+        out["orphan_causes"] = self._grouped("SELECT orphan_cause, COUNT(*) FROM alignments"
+                                             " WHERE method='orphan' GROUP BY orphan_cause")
+        out["languages"] = self._grouped("SELECT language, COUNT(*) FROM articles"
+                                         " WHERE language IS NOT NULL GROUP BY language")
+        return out
+
+    def _grouped(self, sql: str) -> dict[str, int]:
+        return {str(k): n for k, n in self.conn.execute(sql)}
+
+
+def _merge_duplicates(records: list[BookmarkRecord]) -> list[BookmarkRecord]:
+    """Exports can list one URL twice (Hypothesis: one row per annotation); merge by id.
+
+    The first record keeps its fields; later ones add their excerpts, notes and tags.
+    """
+    merged: dict[str, BookmarkRecord] = {}
+    for rec in records:
+        bid = bookmark_id(rec)
+        first = merged.get(bid)
+        if first is None:
+            merged[bid] = rec
+            continue
+        first.excerpts.extend(rec.excerpts)
+        first.notes.extend(rec.notes)
+        first.tags.extend(t for t in rec.tags if t not in first.tags)
+        if not first.description and rec.description:
+            first.description = rec.description
+    return list(merged.values())
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a migration script (ours contain no ';' inside literals)."""
+    return [s.strip() for s in script.split(";") if s.strip() and not _only_comments(s)]
+
+
+def _only_comments(chunk: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in chunk.splitlines())
+
+
+def dumps(obj) -> str:
+    """JSON for the CLI's machine output: UTF-8 as is, stable key order."""
+    return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False)
