@@ -1,0 +1,147 @@
+"""French analysis: the pair table, the exact chain, positions, pickling, and a Whoosh round trip."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.filedb.filestore import RamStorage
+from whoosh.qparser import QueryParser
+
+from indexer.analysis import (
+    CANDIDATES,
+    analyze,
+    analyzer_for,
+    english_analyzer,
+    exact_analyzer,
+    fold,
+    folding_analyzer,
+    french_analyzer,
+    matches,
+)
+from indexer.stemmers import french_light_stem, get_stemmer
+
+PAIRS = Path(__file__).resolve().parent / "fixtures" / "analysis_pairs.tsv"
+
+
+def load_pairs(path: Path = PAIRS) -> list[tuple[str, str, str, str]]:
+    """Rows (expect, query, document, note) of the pair table."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            expect, query, document, note = line.split("\t")
+            rows.append((expect, query, document, note))
+    return rows
+
+
+ROWS = load_pairs()
+
+
+def test_the_table_is_big_enough():
+    kinds = [r[0] for r in ROWS]
+    assert kinds.count("match") >= 40 and kinds.count("nomatch") >= 15
+
+
+@pytest.mark.parametrize("expect,query,document,note", [r for r in ROWS if r[0] != "known"],
+                         ids=lambda v: v if isinstance(v, str) else None)
+def test_pair(expect, query, document, note):
+    got = matches(french_analyzer(), query, document)
+    assert got == (expect == "match"), (
+        f"{note}: {analyze(query, mode='query')} vs {analyze(document)}")
+
+
+def test_exact_chain_keeps_stop_words_and_order():
+    assert [t.text for t in exact_analyzer()("L’État et les Données du pays")] == [
+        "etat", "et", "les", "donnees", "du", "pays"]
+
+
+def test_exact_chain_does_not_stem():
+    assert [t.text for t in exact_analyzer()("données numériques")] == ["donnees", "numeriques"]
+
+
+@pytest.mark.parametrize("make", [french_analyzer, english_analyzer, folding_analyzer,
+                                  exact_analyzer, *CANDIDATES.values()])
+def test_pickle_round_trip(make):
+    analyzer = make()
+    text = "L’État des data-centers, e-mails et cœurs"
+    before = [t.text for t in analyzer(text)]
+    copy = pickle.loads(pickle.dumps(analyzer))
+    assert copy == analyzer
+    assert [t.text for t in copy(text)] == before
+    assert [t.text for t in pickle.loads(pickle.dumps(copy))(text)] == before  # after use too
+
+
+def test_analyzers_compare_by_configuration():
+    assert french_analyzer() == french_analyzer()
+    assert french_analyzer() != english_analyzer()
+    assert CANDIDATES["pystemmer-snowball+fold"]() != french_analyzer()
+
+
+def test_hyphen_positions_and_offsets():
+    text = "les data-centers de l’État"
+    tokens = [(t.text, t.pos, text[t.startchar:t.endchar])
+              for t in french_analyzer()(text, positions=True, chars=True)]
+    # Like Whoosh's StopFilter, renumbering starts at the first kept word's position.
+    assert tokens == [("data", 1, "data"), ("datacenter", 1, "data-centers"),
+                      ("center", 2, "centers"), ("etat", 3, "État")]
+
+
+def test_query_mode_keeps_only_the_parts():
+    assert analyze("data-centers", mode="query") == ["data", "center"]
+    assert analyze("e-mail", mode="query") == ["email"]
+
+
+def test_fold():
+    assert fold("L’Œuvre d’Été À Noël") == "l'oeuvre d'ete a noel"
+    assert fold("ÆSIR straße") == "aesir strasse"
+
+
+def test_language_choice():
+    assert analyzer_for("fr") == french_analyzer()
+    assert analyzer_for(None) == french_analyzer()  # unknown language: the users are French
+    assert analyzer_for("en-GB") == english_analyzer()
+    assert analyzer_for("de") == folding_analyzer()
+    assert analyze("The running cars", "en") == ["run", "car"]
+    assert analyze("Die Häuser", "de") == ["die", "hauser"]
+
+
+def test_light_stemmer_leaves_short_words_and_numbers():
+    assert french_light_stem("bas") == "bas"
+    assert french_light_stem("co2") == "co2"
+    assert get_stemmer("light-fr") is french_light_stem
+    with pytest.raises(ValueError, match="unknown stemmer"):
+        get_stemmer("klingon")
+
+
+def test_whoosh_index_round_trip():
+    """Through Whoosh's own parser: multi-token words, phrases on the exact field."""
+    schema = Schema(id=ID(stored=True), text=TEXT(analyzer=french_analyzer()),
+                    exact=TEXT(analyzer=exact_analyzer()))
+    ix = RamStorage().create_index(schema)
+    docs = {"a": "Les data-centers de l’État consomment", "b": "Un e-mail sur les données",
+            "c": "le don de l'État", "d": "État des lieux"}
+    with ix.writer() as w:
+        for key, text in docs.items():
+            w.add_document(id=key, text=text, exact=text)
+    with ix.searcher() as s:
+        def ids(field, q):
+            return sorted(hit["id"] for hit in s.search(QueryParser(field, ix.schema).parse(q)))
+        assert ids("text", "data center") == ["a"]
+        assert ids("text", "datacenter") == ["a"]
+        assert ids("text", "data-centers") == ["a"]
+        assert ids("text", "email") == ["b"]
+        assert ids("text", "etat") == ["a", "c", "d"]
+        assert ids("text", "don") == ["c"]
+        assert ids("exact", '"de l’état"') == ["a", "c"]
+        assert ids("exact", '"etat des"') == ["d"]
+        assert ids("text", '"data centers"') == ["a"]
+
+
+def test_bundled_export_terms(seed):
+    """The Done-when words of issue 5, on the user's own export."""
+    terms = set(analyze(seed.read_text(encoding="utf-8")))
+    assert {"etat", "datacenter", "data", "center"} <= terms
+    assert analyze("ubérisation") == analyze("uberisation")
+    assert set(analyze("etat")) <= terms and set(analyze("data center", mode="query")) <= terms
