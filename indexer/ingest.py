@@ -31,7 +31,20 @@ def import_files(
     """
     loaded = [load(f, format) for f in files]
     with Store(paths.db) as store:
-        return [store.import_parsed(parsed, src.path, src.sha256) for src, parsed in loaded]
+        return [
+            store.import_parsed(parsed, provenance_path(paths, src.path), src.sha256)
+            for src, parsed in loaded
+        ]
+
+
+def provenance_path(paths: Paths, path: Path) -> str:
+    """How an import's source file is recorded: relative to the home when it lies inside it
+    (so that a moved home keeps its provenance), absolute otherwise."""
+    full = Path(path).resolve()
+    try:
+        return str(full.relative_to(paths.home))
+    except ValueError:
+        return str(full)
 
 
 def status(paths: Paths) -> dict:

@@ -51,6 +51,8 @@ def read_source(path: str | Path) -> SourceFile:
         raise InputError(p, f"cannot read ({exc.strerror})") from exc
     if not data.strip():
         raise InputError(p, "file is empty")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text": NULs, yet text
+        raise InputError(p, "UTF-16 text: save or convert it as UTF-8")
     if b"\x00" in data[:SNIFF_CHARS]:
         raise InputError(p, "binary file (NUL bytes), not a text export")
     try:

@@ -1,0 +1,164 @@
+"""Diigo library export, CSV (diigo.com "Tools > Export").
+
+Header ``title,url,tags,description,comments,annotations,created_at``, one row per bookmark,
+every field quoted, fields may span lines. The ``annotations`` cell holds one entry per line,
+each starting ``Highlight:`` (a quoted passage: an :class:`ExcerptRecord`) or ``Sticky notes:``
+(the annotator's own comment: a :class:`NoteRecord`); lines without a prefix continue the
+entry above. Highlights keep the page's inline HTML; it becomes plain text here, and the junk
+Diigo's highlighter injected (``<style id="diigolet-chrome-css">``, ``<link>``, ``<meta>``,
+``body#dummybodyid`` CSS) is dropped. A highlight that was nothing but junk is empty once
+cleaned: it is skipped with a warning (see docs/formats.md).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from ..errors import InputError
+from ..records import BookmarkRecord, ExcerptRecord, NoteRecord, ParseResult
+from .diigo_api import diigo_time, duplicate_url_warnings
+from .htmltext import html_to_text, inline_text
+
+NAME = "diigo-csv"
+COLUMNS = ("title", "url", "tags", "description", "comments", "annotations", "created_at")
+REQUIRED = ("title", "url", "annotations")
+HIGHLIGHT = "Highlight:"
+STICKY = "Sticky notes:"
+
+
+def sniff(head: str) -> bool:
+    """The first line is Diigo's header (its columns, at least title, url and annotations)."""
+    columns = _header(head.split("\n", 1)[0])
+    return bool(columns) and set(columns) <= set(COLUMNS) and set(REQUIRED) <= set(columns)
+
+
+def parse(text: str, path) -> ParseResult:
+    """One :class:`BookmarkRecord` per row; raises InputError on malformed CSV."""
+    result = ParseResult(format=NAME, records=[])
+    skipped = {"blank": [], "junk": []}  # kind -> row lines (one per skipped highlight)
+    rows = csv_rows(text, path)
+    line, header = next(rows, (1, []))
+    columns = [c.strip().lower() for c in header]
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise InputError(path, f"not a Diigo CSV header: no column {', '.join(missing)}", line=line)
+    for line, row in rows:
+        if len(row) != len(columns):
+            raise InputError(
+                path, f"row has {len(row)} fields, expected {len(columns)} ({','.join(columns)})",
+                line=line,
+            )
+        result.records.append(_record(dict(zip(columns, row)), line, result.warnings, skipped))
+    result.warnings.extend(_skipped_warnings(skipped))
+    result.warnings.extend(duplicate_url_warnings(result.records))
+    return result
+
+
+def _skipped_warnings(skipped: dict[str, list[int]]) -> list[str]:
+    why = {"blank": "empty in the export", "junk": "only Diigo's injected markup"}
+    out = []
+    for kind, lines in skipped.items():
+        if lines:
+            where = ", ".join(map(str, sorted(set(lines))[:10]))
+            more = " ..." if len(set(lines)) > 10 else ""
+            out.append(f"{len(lines)} highlight line(s) skipped, {why[kind]}"
+                       f" (rows at lines {where}{more})")
+    return out
+
+
+def split_annotations(cell: str) -> list[tuple[str, str]]:
+    """The entries of an annotations cell: ``("highlight" | "sticky", raw text)`` in order.
+
+    Lines without a prefix continue the previous entry; text before any prefix (not seen in
+    real exports) is kept as a highlight.
+    """
+    entries: list[tuple[str, str]] = []
+    for line in cell.replace("\r\n", "\n").split("\n"):
+        if line.startswith(HIGHLIGHT):
+            entries.append(("highlight", line[len(HIGHLIGHT):]))
+        elif line.startswith(STICKY):
+            entries.append(("sticky", line[len(STICKY):]))
+        elif entries:
+            kind, raw = entries[-1]
+            entries[-1] = (kind, raw + "\n" + line)
+        elif line.strip():
+            entries.append(("highlight", line))
+    return entries
+
+
+def split_tags(cell: str) -> list[str]:
+    """Comma-separated tags, stripped, empty ones and repeats dropped, order kept."""
+    return list(dict.fromkeys(t.strip() for t in cell.split(",") if t.strip()))
+
+
+def _record(row: dict[str, str], line: int, warnings: list[str], skipped: dict) -> BookmarkRecord:
+    """The bookmark of one row; highlights empty once cleaned are noted in ``skipped``."""
+    url = row["url"].strip() or None
+    created = row.get("created_at", "").strip()
+    rec = BookmarkRecord(
+        title=inline_text(row["title"]) or (url or ""),
+        url=url,
+        tags=split_tags(row.get("tags", "")),
+        description=html_to_text(row.get("description", "")),
+        created_at=diigo_time(created) if created else None,
+        line=line,
+    )
+    if created and rec.created_at is None:
+        warnings.append(f"line {line}: created_at {created!r} is not a date, left empty")
+    for kind, raw in split_annotations(row["annotations"]):
+        text = html_to_text(raw)
+        if kind == "sticky":
+            if text:
+                rec.notes.append(NoteRecord(text=text))
+        elif text:
+            rec.excerpts.append(ExcerptRecord(text=text))
+        else:
+            skipped["junk" if raw.strip() else "blank"].append(line)
+    comments = html_to_text(row.get("comments", ""))
+    if comments:  # empty in every real row seen; kept as a note if ever present
+        rec.notes.append(NoteRecord(text=comments))
+    return rec
+
+
+def _header(first_line: str) -> list[str]:
+    try:
+        row = next(csv.reader([first_line.lstrip("\ufeff")]), [])
+    except csv.Error:
+        return []
+    return [c.strip().lower() for c in row]
+
+
+def _lines(text: str) -> Iterator[str]:
+    """Lines split on LF only, ends kept: a stray CR inside a field stays in the field."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def csv_rows(text: str, path) -> Iterator[tuple[int, list[str]]]:
+    """(first line, fields) of each non-blank CSV row; InputError on broken quoting."""
+    reader = csv.reader(_lines(text), strict=True)
+    before = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(path, _csv_message(exc), line=before + 1) from exc
+        if row:
+            yield before + 1, row
+        before = reader.line_num
+
+
+def _csv_message(exc: csv.Error) -> str:
+    message = str(exc)
+    if "unexpected end of data" in message:
+        return "CSV row never ends: unbalanced quote (file truncated?)"
+    if "field larger than field limit" in message:
+        return f"CSV field too large ({message})"
+    return f"malformed CSV row ({message})"
