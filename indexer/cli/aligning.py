@@ -1,0 +1,87 @@
+"""``indexer align``, ``indexer orphans`` and ``indexer export``: thin layers over
+:func:`indexer.align.align_all`, :func:`indexer.align.orphans` and
+:func:`indexer.export.export_excerpts`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .. import export as export_mod
+from ..align import AlignOptions, AlignSummary, align_all, orphans as orphan_rows
+from ..store import Store
+from . import app, fail, paths
+
+
+def align_lines(s: AlignSummary) -> list[str]:
+    """The human summary of an align run."""
+    methods = ", ".join(f"{k} {v}" for k, v in sorted(s.methods.items())) or "-"
+    causes = ", ".join(f"{k} {v}" for k, v in sorted(s.causes.items())) or "-"
+    return [
+        f"aligned {s.aligned} of {s.excerpts} excerpts ({s.unchanged} up to date, "
+        f"{s.pending} waiting for fetch or extract) in {s.seconds:.1f} s",
+        f"  method: {methods}",
+        f"  orphan causes: {causes}",
+    ]
+
+
+@app.command()
+def align(
+    ctx: typer.Context,
+    force: bool = typer.Option(False, "--force", help="Re-align excerpts already up to date."),
+    format: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> None:
+    """Place every excerpt in its article text (offsets, method, score, text-fragment link)."""
+    if format not in ("table", "json"):
+        fail(f"unknown --format {format!r}; use table or json", 2)
+    with Store(paths(ctx).db) as store:
+        summary = align_all(store, AlignOptions(force=force))
+    if format == "json":
+        typer.echo(json.dumps(asdict(summary), ensure_ascii=False, indent=2))
+    else:
+        for line in align_lines(summary):
+            typer.echo(line)
+
+
+@app.command()
+def orphans(
+    ctx: typer.Context,
+    cause: Optional[str] = typer.Option(None, "--cause", help="Only this cause."),
+    format: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> None:
+    """List the excerpts that could not be placed, with their cause."""
+    if format not in ("table", "json"):
+        fail(f"unknown --format {format!r}; use table or json", 2)
+    with Store(paths(ctx).db) as store:
+        rows = [r for r in orphan_rows(store) if cause is None or r["cause"] == cause]
+    if format == "json":
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        best = f" best {r['best_score']:.2f}" if r["best_score"] is not None else ""
+        text = " ".join(r["text"].split())
+        text = text if len(text) <= 60 else text[:59] + "…"
+        typer.echo(f"{r['cause']}{best}  {r['excerpt_id']}  {r['title'][:40]!r}  {text}")
+    typer.echo(f"{len(rows)} orphans", err=True)
+
+
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    format: str = typer.Option("jsonl", "--format", "-f", help="jsonl or csv."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
+    excel: bool = typer.Option(False, "--excel", help="CSV for a French Excel: UTF-8 BOM and ';'."),
+) -> None:
+    """Write one row per excerpt with its alignment (JSON Lines or CSV)."""
+    if format not in export_mod.FORMATS:
+        fail(f"unknown --format {format!r}; use {' or '.join(export_mod.FORMATS)}", 2)
+    if excel and format != "csv":
+        fail("--excel only applies to --format csv", 2)
+    with Store(paths(ctx).db) as store:
+        n = export_mod.export_excerpts(store, format, output, excel=excel)
+    if output is not None:
+        typer.echo(f"{n} excerpts written to {output}", err=True)
