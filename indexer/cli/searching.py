@@ -1,0 +1,198 @@
+"""``indexer index``, ``indexer search``, ``indexer facets`` and ``indexer show``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from .. import index as index_mod
+from .. import search as search_mod
+from ..export import write_rows
+from ..index import FACETS
+from . import app, fail, paths
+
+FORMATS = ("table", "json", "jsonl", "csv")
+TABLE_FACETS = ["tag", "annotator", "author", "site", "language", "year"]
+
+
+@app.command("index")
+def index_cmd(
+    ctx: typer.Context,
+    rebuild: bool = typer.Option(
+        False, "--rebuild", help="Build a fresh index aside, then swap it in."
+    ),
+    entities: bool = typer.Option(
+        True, "--entities/--no-entities", help="Run spaCy on new French texts first."
+    ),
+    wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another build to finish."),
+) -> None:
+    """Update the search index from the store (or rebuild it with --rebuild)."""
+    summary = index_mod.build_index(paths(ctx), rebuild=rebuild, entities=entities, wait=wait)
+    for line in index_lines(summary):
+        typer.echo(line)
+
+
+def index_lines(s: index_mod.IndexSummary) -> list[str]:
+    """The report of one ``index`` run (also used by ``indexer build``)."""
+    kinds = ", ".join(f"{n} {k}s" for k, n in sorted(s.by_kind.items())) or "no documents"
+    return [
+        f"index {'rebuilt' if s.rebuilt else 'updated'}: {kinds}; {s.added} added, "
+        f"{s.updated} updated, {s.deleted} deleted, {s.unchanged} unchanged; "
+        f"entities for {s.entities} texts; {s.seconds:.1f} s"
+    ]
+
+
+def _style(colour: bool):
+    if colour:
+        return lambda text: typer.style(text, fg="yellow", bold=True)
+    return lambda text: f"[{text}]"
+
+
+def _marked(snippet, colour: bool) -> str:
+    style = _style(colour)
+    out, last = [], 0
+    for start, end in snippet.spans:
+        out += [snippet.text[last:start], style(snippet.text[start:end])]
+        last = end
+    out.append(snippet.text[last:])
+    return "".join(out).replace("\n", " ")
+
+
+def _print_table(results, colour: bool, top: int = 8) -> None:
+    first = (results.page - 1) * results.limit + 1
+    shown = f"{first}-{first + len(results.hits) - 1} of " if results.hits else ""
+    typer.echo(f"{shown}{results.total} hits for {results.query!r}"
+               f" (index built {results.index_built})")
+    for n, hit in enumerate(results.hits, first):
+        score = f"{hit.score:.2f}" if hit.score is not None else "-"
+        title = hit.row.get("title") or ""
+        head = typer.style(title, bold=True) if colour else title
+        typer.echo(f"\n{n}. {head}  [{hit.kind} {hit.row['id']}]")
+        tags = ", ".join(hit.row.get("tags") or []) or "-"
+        typer.echo(f"   {hit.row.get('site') or '-'} | tags: {tags}"
+                   f" | {hit.row.get('annotator') or '-'} | score {score}")
+        typer.echo(f"   {_marked(hit.snippet, colour)}")
+        if hit.context_before or hit.context_after:
+            before = " ".join(hit.context_before.split())[-80:]
+            after = " ".join(hit.context_after.split())[:80]
+            typer.echo(f"   context: …{before} ⟨excerpt⟩ {after}…")
+    if results.hint:
+        typer.echo(f"hint: {results.hint}")
+    for name, counts in results.facets.items():
+        if counts:
+            shown = ", ".join(f"{v} ({c})" for v, c in counts[:top])
+            more = f", … {len(counts) - top} more" if len(counts) > top else ""
+            typer.echo(f"{name}: {shown}{more}")
+
+
+def _write_machine(results, fmt: str, output: Path | None, excel: bool) -> None:
+    if fmt == "json":
+        payload = {
+            "query": results.query, "total": results.total, "page": results.page,
+            "index_built": results.index_built, "hint": results.hint,
+            "facets": {k: [[v, c] for v, c in vc] for k, vc in results.facets.items()},
+            "hits": results.rows(),
+        }
+        text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+        if output:
+            output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return
+    write_rows(results.rows(), fmt, output, excel=excel, columns=search_mod.SEARCH_COLUMNS)
+
+
+@app.command("search")
+def search_cmd(
+    ctx: typer.Context,
+    query: str = typer.Argument(
+        "", help='Whoosh syntax: words (AND-ed), OR, NOT, "phrase", field:value, prefix*, fuzzy~.'
+    ),
+    tag: list[str] = typer.Option([], "--tag", help="Only these tags (repeat: OR)."),
+    annotator: list[str] = typer.Option([], "--annotator", help="Only these annotators."),
+    author: list[str] = typer.Option([], "--author", help="Only these article authors."),
+    site: list[str] = typer.Option([], "--site", help="Only these sites (repeat: OR)."),
+    entity: list[str] = typer.Option([], "--entity", help="Only texts naming these entities."),
+    lang: str | None = typer.Option(None, "--lang", help="Only this language (fr, en...)."),
+    since: str | None = typer.Option(None, "--since", help="Saved on or after (YYYY[-MM[-DD]])."),
+    until: str | None = typer.Option(None, "--until", help="Saved on or before (YYYY[-MM[-DD]])."),
+    scope: str = typer.Option("excerpts", "--in", help="excerpts, descriptions, articles or all."),
+    sort: str = typer.Option("relevance", "--sort", help="relevance, saved or published."),
+    limit: int = typer.Option(10, "--limit", help="Hits per page."),
+    page: int = typer.Option(1, "--page", help="Page number (from 1)."),
+    context: int = typer.Option(200, "--context", help="Article chars around an excerpt."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write to this file."),
+    excel: bool = typer.Option(False, "--excel", help="CSV for a French Excel: UTF-8 BOM, ';'."),
+) -> None:
+    """Search excerpts (or descriptions, articles) with filters and facet counts."""
+    if fmt not in FORMATS:
+        fail(f"unknown --format {fmt!r}; use one of {', '.join(FORMATS)}", 2)
+    filters = {"tag": tag, "annotator": annotator, "author": author, "site": site,
+               "entity": entity, "language": [lang] if lang else []}
+    results = search_mod.search(
+        paths(ctx), query, filters=filters, scope=scope, sort=sort, since=since, until=until,
+        limit=limit, page=page, facets=TABLE_FACETS if fmt in ("table", "json") else None,
+        context=context,
+    )
+    if fmt == "table" and output is None:
+        _print_table(results, colour=sys.stdout.isatty())
+    elif fmt == "table":
+        fail("-o needs a machine format: --format json, jsonl or csv", 2)
+    else:
+        _write_machine(results, fmt, output, excel)
+
+
+@app.command("facets")
+def facets_cmd(
+    ctx: typer.Context,
+    query: str = typer.Argument("", help="Count over this query's hits (default: all)."),
+    field: list[str] = typer.Option([], "--field", help=f"Facets to count: {', '.join(FACETS)}."),
+    top: int = typer.Option(20, "--top", help="Values shown per facet."),
+    scope: str = typer.Option("excerpts", "--in", help="excerpts, descriptions, articles or all."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> None:
+    """Facet counts (tag, annotator, author, site, language, year, kind, entity)."""
+    if fmt not in ("table", "json"):
+        fail(f"unknown --format {fmt!r}; use table or json", 2)
+    results = search_mod.search(paths(ctx), query, scope=scope, limit=1,
+                                facets=field or TABLE_FACETS)
+    if fmt == "json":
+        payload = {k: [[v, c] for v, c in vc[:top]] for k, vc in results.facets.items()}
+        typer.echo(json.dumps({"query": query, "total": results.total, "facets": payload},
+                              ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{results.total} {scope} match {query!r}" if query else f"{results.total} {scope}")
+    for name, counts in results.facets.items():
+        typer.echo(f"\n{name} ({len(counts)} values)")
+        width = max((len(v) for v, _ in counts[:top]), default=0)
+        for value, count in counts[:top]:
+            typer.echo(f"  {value:<{width}}  {count}")
+
+
+@app.command("show")
+def show_cmd(
+    ctx: typer.Context,
+    doc_id: str = typer.Argument(..., help="Excerpt id (or prefix), or d-<bookmark id>."),
+    context: int = typer.Option(400, "--context", help="Article characters before and after."),
+) -> None:
+    """One excerpt inside its article: context before and after, metadata, link."""
+    view = search_mod.show(paths(ctx), doc_id, context=context)
+    row, colour = view.row, sys.stdout.isatty()
+    typer.echo(typer.style(row.get("title") or "", bold=True) if colour else row.get("title"))
+    for key in ("id", "url", "site", "annotator", "created_at", "author", "published", "language",
+                "method", "fragment_url"):
+        if row.get(key) not in (None, ""):
+            typer.echo(f"{key}: {row[key]}")
+    if row.get("tags"):
+        typer.echo(f"tags: {', '.join(row['tags'])}")
+    if row.get("orphan_cause"):
+        typer.echo(f"not found in the article: {row['orphan_cause']}")
+    typer.echo("")
+    body = _style(colour)(row.get("text") or "")
+    if view.before or view.after:
+        body = f"…{view.before}{body}{view.after}…"
+    typer.echo(body)

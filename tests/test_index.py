@@ -1,0 +1,133 @@
+"""Building the index: incremental updates, atomic rebuilds, the lock, killed builds, entities."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bench.synth import populate
+from indexer.config import Paths
+from indexer.errors import BusyError
+from indexer.index import build_index, build_lock, current_dir
+from indexer.ingest import import_files
+from indexer.search import open_searcher, search
+from indexer.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "corpus" / "exports" / "qn2019-association.txt"
+
+
+@pytest.fixture
+def seeded(home) -> Paths:
+    import_files(home, [SEED])
+    return home
+
+
+def test_build_indexes_every_excerpt_and_description(seeded):
+    s = build_index(seeded, entities=False)
+    assert s.rebuilt and s.by_kind == {"excerpt": 78, "description": 13}
+    assert (seeded.index / "current").is_symlink()
+    assert current_dir(seeded).parent == seeded.index / "builds"
+    assert search(seeded, "").total == 78
+
+
+def test_update_rewrites_only_what_changed(seeded):
+    build_index(seeded, entities=False)
+    again = build_index(seeded, entities=False)
+    assert not again.rebuilt and again.unchanged == 91 and again.added == again.updated == 0
+    with Store(seeded.db) as store, store.transaction() as conn:
+        eid = conn.execute("SELECT id FROM excerpts ORDER BY id LIMIT 1").fetchone()[0]
+        gone = conn.execute("SELECT id FROM excerpts ORDER BY id DESC LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE excerpts SET text = text || ' zorglub' WHERE id=?", (eid,))
+        conn.execute("DELETE FROM excerpts WHERE id=?", (gone,))
+    s = build_index(seeded, entities=False)
+    assert (s.updated, s.deleted, s.added) == (1, 1, 0)
+    assert [h.row["id"] for h in search(seeded, "zorglub").hits] == [eid]
+    assert search(seeded, "").total == 77
+
+
+def test_search_during_rebuild_answers_from_the_old_index(seeded):
+    build_index(seeded, entities=False)
+    old_dir = current_dir(seeded)
+    with open_searcher(seeded) as before:
+        with Store(seeded.db) as store, store.transaction() as conn:
+            conn.execute("DELETE FROM excerpts WHERE id IN (SELECT id FROM excerpts LIMIT 8)")
+        build_index(seeded, rebuild=True, entities=False)
+        assert current_dir(seeded) != old_dir and not old_dir.exists()
+        # the searcher opened before the swap still answers, from the old build
+        assert search(before, "").total == 78
+        assert search(before, "data center", facets=["tag"]).total > 0
+    assert search(seeded, "").total == 70
+    assert len(list((seeded.index / "builds").iterdir())) == 1
+
+
+def test_a_second_build_refuses_while_one_runs(seeded):
+    with build_lock(seeded):
+        with pytest.raises(BusyError, match="another `indexer index` is running"):
+            build_index(seeded, entities=False)
+    build_index(seeded, entities=False)  # the lock is free again
+
+
+KILLABLE = textwrap.dedent("""
+    import sys, time
+    from indexer.config import Paths
+    from indexer.index import build_index
+
+    def stall(n):
+        print("building", flush=True)
+        time.sleep(120)
+
+    build_index(Paths.resolve(sys.argv[1]), rebuild=True, entities=False, progress=stall)
+""")
+
+
+def test_a_killed_build_leaves_a_working_index(seeded):
+    with Store(seeded.db) as store:
+        populate(store, 600, seed=5)  # the build reports progress every 500 documents
+    build_index(seeded, entities=False)
+    before = search(seeded, "numérique").total
+    kept = current_dir(seeded)
+    proc = subprocess.Popen([sys.executable, "-c", KILLABLE, str(seeded.home)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "building"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert current_dir(seeded) == kept
+    assert search(seeded, "numérique").total == before
+    assert len(list((seeded.index / "builds").iterdir())) == 2  # the leftover is still there
+    build_index(seeded, rebuild=True, entities=False)
+    assert len(list((seeded.index / "builds").iterdir())) == 1  # ... until the next build
+    assert search(seeded, "numérique").total == before
+
+
+def test_entities_are_found_once_and_offered_as_a_facet(seeded):
+    first = build_index(seeded, entities=True)
+    assert first.entities == 91
+    with Store(seeded.db) as store:
+        found = dict(store.conn.execute("SELECT text, label FROM entities"))
+        runs = store.conn.execute("SELECT COUNT(*) FROM entity_runs").fetchone()[0]
+    assert runs == 91 and found
+    assert build_index(seeded, entities=True).entities == 0  # unchanged texts: not again
+    r = search(seeded, "", facets=["entity"])
+    name, count = r.facets["entity"][0]
+    narrowed = search(seeded, "", filters={"entity": [name]}, limit=1000)
+    assert narrowed.total == count and count < r.total
+
+
+def test_search_does_not_import_spacy(seeded):
+    build_index(seeded, entities=False)
+    code = ("import sys; from indexer.config import Paths; from indexer.search import search; "
+            "from indexer.cli import searching; "
+            f"search(Paths.resolve({str(seeded.home)!r}), 'etat', facets=['entity']); "
+            "print('spacy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr

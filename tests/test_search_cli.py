@@ -1,0 +1,121 @@
+"""`indexer index`, `search`, `facets` and `show` through the real entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from indexer.cli import main
+from indexer.config import Paths
+from indexer.index import build_index
+from indexer.ingest import import_files
+
+SEED = Path(__file__).resolve().parent.parent / "corpus" / "exports" / "qn2019-association.txt"
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory) -> Paths:
+    paths = Paths(tmp_path_factory.mktemp("cli"))
+    import_files(paths, [SEED])
+    build_index(paths, entities=False)
+    return paths
+
+
+def run(capsys, home: Paths, *args: str) -> tuple[int, str, str]:
+    """Run `indexer --home HOME ARGS...`; (exit code, stdout, stderr)."""
+    code = 0
+    try:
+        main(["--home", str(home.home), *args])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_index_command_reports_what_it_did(capsys, home):
+    import_files(home, [SEED])
+    code, out, _ = run(capsys, home, "index", "--no-entities")
+    assert code == 0 and "index rebuilt: 13 descriptions, 78 excerpts" in out
+    code, out, _ = run(capsys, home, "index", "--no-entities")
+    assert code == 0 and "91 unchanged" in out
+
+
+def test_table_highlights_words_with_brackets_and_lists_facets(capsys, seeded):
+    code, out, _ = run(capsys, seeded, "search", "ubérisation")
+    assert code == 0
+    assert "[ubérisation]" in out.lower() or "[uberisation]" in out.lower()
+    assert "Aurialie Jublin" in out and "tag: association" in out and "score" in out
+
+
+def test_jsonl_carries_export_columns_score_query_and_build_time(capsys, seeded):
+    code, out, _ = run(capsys, seeded, "search", "etat", "--format", "jsonl", "--limit", "3")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == 3
+    for key in ("id", "title", "tags", "annotator", "text", "relevance", "query", "index_built"):
+        assert key in rows[0]
+    assert rows[0]["query"] == "etat" and rows[0]["relevance"] > 0
+
+
+def test_json_has_total_and_facets(capsys, seeded):
+    code, out, _ = run(capsys, seeded, "search", "data center", "--format", "json")
+    payload = json.loads(out)
+    _, everything, _ = run(capsys, seeded, "search", "data center", "--format", "json",
+                           "--limit", "100")
+    assert code == 0 and payload["total"] == len(json.loads(everything)["hits"])
+    assert payload["facets"]["tag"][0][0] == "association"
+
+
+def test_excel_csv_to_a_file(capsys, seeded, tmp_path):
+    target = tmp_path / "hits.csv"
+    code, _, _ = run(capsys, seeded, "search", "etat", "--format", "csv", "--excel",
+                     "-o", str(target))
+    data = target.read_bytes()
+    assert code == 0 and data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert rows and rows[0]["query"] == "etat"
+
+
+def test_facets_command(capsys, seeded):
+    code, out, _ = run(capsys, seeded, "facets", "--field", "tag", "--field", "annotator")
+    assert code == 0 and "association  78" in out and "Aurialie Jublin  78" in out
+    code, out, _ = run(capsys, seeded, "facets", "etat", "--format", "json")
+    assert code == 0 and json.loads(out)["total"] > 0
+
+
+def test_show_prints_the_excerpt_and_its_metadata(capsys, seeded):
+    _, out, _ = run(capsys, seeded, "search", "ubérisation", "--format", "jsonl", "--limit", "1")
+    hit = json.loads(out)
+    code, out, _ = run(capsys, seeded, "show", hit["id"][:8])
+    assert code == 0 and hit["title"] in out and "annotator: Aurialie Jublin" in out
+    assert "[" in out  # the excerpt itself is marked when not a terminal
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search", '"data centers'], "unbalanced quote"),
+    (["search", "colour:red"], "unknown field 'colour'"),
+    (["search", "etat", "--tag", "asociation"], "did you mean --tag 'association'"),
+    (["search", "etat", "--author", "Aurialie Jublin"], "use --annotator"),
+    (["facets", "--field", "colour"], "unknown facet 'colour'"),
+    (["search", "etat", "--in", "everything"], "unknown scope"),
+    (["search", "etat", "--since", "hier"], "bad date"),
+    (["show", "ffffffffffff"], "unknown excerpt id"),
+])
+def test_errors_are_one_line_and_a_non_zero_exit(capsys, seeded, args, message):
+    code, out, err = run(capsys, seeded, *args)
+    assert code != 0 and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_missing_index_says_to_run_index(capsys, home):
+    code, _, err = run(capsys, home, "search", "etat")
+    assert code != 0 and "run `indexer index` first" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_no_hit_prints_a_hint(capsys, seeded):
+    code, out, _ = run(capsys, seeded, "search", "numeriqe")
+    assert code == 0 and "0 hits" in out and "hint:" in out
