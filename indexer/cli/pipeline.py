@@ -1,0 +1,75 @@
+"""``indexer build``: a thin layer over :func:`indexer.pipeline.build`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..fetch import ENV_ALLOW_LOCAL, FetchOptions
+from ..pipeline import STAGES, BuildOptions, build
+from . import app, fail, paths
+from .aligning import align_lines
+from .corpus import summary_line
+from .extracting import extract_lines
+from .fetching import BarProgress, LogProgress
+from .searching import index_lines
+
+
+@app.command("build")
+def build_cmd(
+    ctx: typer.Context,
+    files: Optional[List[Path]] = typer.Argument(None, help="Export files to import first."),
+    workers: int = typer.Option(8, "--workers", help="Fetch requests in flight, all hosts."),
+    extract_workers: int = typer.Option(1, "--extract-workers", help="Extraction processes."),
+    offline: bool = typer.Option(False, "--offline", help="No network: use the cache only."),
+    allow_local: bool = typer.Option(
+        False, "--allow-local", envvar=ENV_ALLOW_LOCAL,
+        help="Allow loopback and private addresses (refused by default).",
+    ),
+    delay: float = typer.Option(1.0, "--delay", help="Seconds between requests to one host."),
+    entities: bool = typer.Option(
+        True, "--entities/--no-entities", help="Run spaCy on new French texts when indexing."
+    ),
+    skip: Optional[List[str]] = typer.Option(
+        None, "--skip", help=f"A stage not to run (repeatable): {', '.join(STAGES[1:])}."
+    ),
+) -> None:
+    """Import the given files, then fetch, extract, align and index, with one summary."""
+    unknown = set(skip or ()) - set(STAGES[1:])
+    if unknown:
+        fail(f"unknown stage {sorted(unknown)[0]!r}; stages: {', '.join(STAGES[1:])}", 2)
+    fetch = FetchOptions(workers=workers, offline=offline, allow_local=allow_local, delay=delay)
+    fetch.check()
+    options = BuildOptions(
+        files=files or (), fetch=fetch, extract_workers=extract_workers,
+        entities=entities, skip=frozenset(skip or ()),
+    )
+    progress = BarProgress() if sys.stderr.isatty() else LogProgress()
+    try:
+        report = build(paths(ctx), options, fetch_progress=progress,
+                       log=lambda line: typer.echo(line, err=True))
+    finally:
+        if isinstance(progress, BarProgress):
+            progress.close()
+    for line in build_lines(report):
+        typer.echo(line)
+
+
+def build_lines(report) -> list[str]:
+    """One summary: each stage's own report, in order, with its wall time."""
+    show = {
+        "import": lambda s: [summary_line(i) for i in s] + [
+            f"  warning: {w}" for i in s for w in i.warnings],
+        "fetch": lambda s: s.lines(),
+        "extract": extract_lines,
+        "align": align_lines,
+        "index": index_lines,
+    }
+    lines = []
+    for name, summary in report.stages.items():
+        lines.append(f"== {name} ({report.seconds[name]:.1f} s)")
+        lines += show[name](summary)
+    return lines
