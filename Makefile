@@ -19,9 +19,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+IX := $(BIN)/indexer --home $(HOME_DIR)
+
+# The main job on the bundled export: import, the stages, the index, then a few searches.
 demo: $(STAMP)
-	$(BIN)/indexer --home $(HOME_DIR) import $(DEMO_EXPORT)
-	$(BIN)/indexer --home $(HOME_DIR) status
+	$(IX) build $(DEMO_EXPORT)
+	$(IX) status
+	$(IX) search 'ubérisation' --limit 2
+	$(IX) search "l'etat" --limit 2
+	$(IX) search '"data centers"' --limit 1 --context 120
+	$(IX) facets 'plateforme OR plateformes' --field site --field entity --top 5
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
