@@ -41,6 +41,7 @@ from lxml import etree
 from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
 
+from . import interrupt
 from .cache import Cache
 from .store import Store, now_iso
 
@@ -127,6 +128,8 @@ def looks_like_html(content_type: str | None, body: bytes) -> bool:
         if "html" not in kind:
             return False
     head = body[:1024]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True  # UTF-16 text is full of NUL bytes, yet decode_html reads it
     return b"\x00" not in head and not head.startswith(b"%PDF")
 
 
@@ -298,7 +301,11 @@ def extract_page(
 ) -> Extraction:
     """Extract main text, metadata and language from one page body (never raises)."""
     if not looks_like_html(content_type, body):
-        return Extraction("not_html", error=f"content type {content_type or 'binary'}")
+        if content_type and "html" in content_type.lower():
+            cause = f"binary body despite content type {content_type}"
+        else:
+            cause = f"content type {content_type or 'binary'}"
+        return Extraction("not_html", error=cause)
     try:
         return _extract_html(body, charset, url, tiny_chars)
     except Exception as exc:  # noqa: BLE001 -- a library failing on one odd page must not stop the run
@@ -441,6 +448,7 @@ def extract_all(
     batch: list[tuple[_Task, Extraction]] = []
     try:
         for task, result in _results(tasks, cache, options):
+            interrupt.check()  # a parser may have swallowed Ctrl-C: stop before writing more
             if first:  # the bar starts once the pool has forked: tqdm runs a monitor thread
                 bar, first = _progress_bar(len(tasks), options), False
             if result is None:

@@ -12,11 +12,29 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+import typer.core
 
+from .. import interrupt
 from ..config import ENV_HOME, Paths
 from ..errors import IndexerError
 
+INTERRUPTED = "interrupted: finished batches are saved; run the command again to resume"
+
+
+class _Interrupted(Exception):
+    """Ctrl-C inside a command, carried past Typer (which would exit 130 silently)."""
+
+
+class _Group(typer.core.TyperGroup):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted() from None
+
+
 app = typer.Typer(
+    cls=_Group,
     name="indexer",
     help="French-aware research index over annotated web excerpts (Diigo, Hypothesis).",
     no_args_is_help=True,
@@ -63,11 +81,22 @@ for _optional in ("fetching", "extracting", "aligning", "searching", "pipeline")
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
+    interrupt.install()
     try:
         app(args=argv, prog_name="indexer", standalone_mode=True)
     except IndexerError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+    except (_Interrupted, KeyboardInterrupt):
+        _interrupted()
+    except SystemExit as exc:
+        # Typer exits 130 silently on a Ctrl-C it caught itself (while parsing arguments), and
+        # a library may have swallowed one: either way the user pressed it, so say so.
+        if interrupt.requested() and exc.code in (None, 0, 130):
+            _interrupted()
+        raise
+
+
+def _interrupted() -> None:
+    typer.echo(INTERRUPTED, err=True)
+    sys.exit(130)

@@ -102,13 +102,9 @@ def fetch(
     options.check()
     where = paths(ctx)
     progress = BarProgress() if sys.stderr.isatty() else LogProgress()
-    try:
+    try:  # Ctrl-C is reported by indexer.cli.main, like every command's
         with Store(where.db) as store:
             summary = fetch_all(store, Cache(where.cache), options, progress)
-    except KeyboardInterrupt:
-        typer.echo("interrupted: finished pages are saved; run `indexer fetch` again to resume",
-                   err=True)
-        raise typer.Exit(130) from None
     finally:
         if isinstance(progress, BarProgress):
             progress.close()

@@ -11,7 +11,7 @@ chosen by content, never by file name: :func:`detect` asks each module in turn.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -35,7 +35,8 @@ class SourceFile:
 
     path: Path
     text: str
-    sha256: str
+    sha256: str  # of the file's bytes as they are on disk
+    warnings: list[str] = field(default_factory=list)
 
 
 def read_source(path: str | Path) -> SourceFile:
@@ -46,21 +47,27 @@ def read_source(path: str | Path) -> SourceFile:
     if p.is_dir():
         raise InputError(p, "is a directory, not an export file")
     try:
-        data = p.read_bytes()
+        data = raw = p.read_bytes()
     except OSError as exc:
         raise InputError(p, f"cannot read ({exc.strerror})") from exc
     if not data.strip():
         raise InputError(p, "file is empty")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text": NULs, yet text
         raise InputError(p, "UTF-16 text: save or convert it as UTF-8")
-    if b"\x00" in data[:SNIFF_CHARS]:
+    nul = data.find(b"\x00")
+    if 0 <= nul < SNIFF_CHARS:
         raise InputError(p, "binary file (NUL bytes), not a text export")
+    warnings = []
+    if nul >= 0:  # real exports carry stray NULs (text copied from PDFs): drop them, say where
+        line, count = data.count(b"\n", 0, nul) + 1, data.count(b"\x00")
+        warnings.append(f"line {line}: {count} NUL byte(s) removed")
+        data = data.replace(b"\x00", b"")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(p, f"not valid UTF-8 (byte {exc.start})", line=line) from exc
-    return SourceFile(p, text, hashlib.sha256(data).hexdigest())
+    return SourceFile(p, text, hashlib.sha256(raw).hexdigest(), warnings)
 
 
 def detect(text: str) -> ModuleType | None:
@@ -82,9 +89,14 @@ def module_for(name: str) -> ModuleType:
 def load(path: str | Path, format: str | None = None) -> tuple[SourceFile, ParseResult]:
     """Read, detect (unless ``format`` names one) and parse one export file."""
     source = read_source(path)
-    module = module_for(format) if format else detect(source.text)
-    if module is None:
-        raise UnknownFormatError(
-            source.path, f"unknown export format; known formats: {', '.join(format_names())}"
-        )
-    return source, module.parse(source.text, source.path)
+    try:  # json (sniffers and parsers alike) recurses once per level of nesting
+        module = module_for(format) if format else detect(source.text)
+        if module is None:
+            raise UnknownFormatError(
+                source.path, f"unknown export format; known formats: {', '.join(format_names())}"
+            )
+        parsed = module.parse(source.text, source.path)
+    except RecursionError:
+        raise InputError(source.path, "nested too deeply to be an export (JSON depth)") from None
+    parsed.warnings[:0] = source.warnings
+    return source, parsed

@@ -88,11 +88,11 @@ def _bookmark(item, number: int, line: int, path, warnings: list[str]) -> Bookma
     rec = BookmarkRecord(
         title=inline_text(str(item.get("title") or "")) or url,
         url=url,
-        annotator=item.get("user") or None,
+        annotator=jsonpos.string(item, "user", where, path, line) or None,
         tags=_tags(item.get("tags")),
         description=html_to_text(str(item.get("desc") or "")),
-        created_at=diigo_time(item.get("created_at")),
-        updated_at=diigo_time(item.get("updated_at")),
+        created_at=diigo_time(jsonpos.string(item, "created_at", where, path, line)),
+        updated_at=diigo_time(jsonpos.string(item, "updated_at", where, path, line)),
         line=line,
     )
     for index, ann in enumerate(_list(item, "annotations", where, path, line), start=1):
@@ -113,11 +113,11 @@ def _bookmark(item, number: int, line: int, path, warnings: list[str]) -> Bookma
 def _excerpt(ann, where: str, path, line: int) -> ExcerptRecord:
     if not isinstance(ann, dict) or not isinstance(ann.get("content"), str):
         raise InputError(path, f"{where}: missing key 'content'", line=line)
-    comments = [_comment_text(c) for c in ann.get("comments") or []]
+    comments = [_comment_text(c) for c in _list(ann, "comments", where, path, line)]
     return ExcerptRecord(
         text=html_to_text(ann["content"]),
-        annotator=ann.get("user") or None,
-        created_at=diigo_time(ann.get("created_at")),
+        annotator=jsonpos.string(ann, "user", where, path, line) or None,
+        created_at=diigo_time(jsonpos.string(ann, "created_at", where, path, line)),
         comment="\n\n".join(c for c in comments if c) or None,
     )
 
@@ -142,5 +142,6 @@ def _comment_text(comment) -> str:
     return html_to_text(str(_get(comment, "content") or ""))
 
 
-def _get(obj, key: str):
-    return obj.get(key) if isinstance(obj, dict) else None
+def _get(obj, key: str) -> str | None:
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else None  # a comment's odd field is dropped

@@ -72,33 +72,39 @@ def _bookmark(row, where: str, line: int, path) -> BookmarkRecord:
     url = row.get("uri") or target.get("source")
     if not isinstance(url, str) or not url.strip():
         raise InputError(path, f"{where}: missing key 'uri'", line=line)
-    user = annotator_name(row.get("user"))
-    titles = (row.get("document") or {}).get("title") or []
+    user = annotator_name(jsonpos.string(row, "user", where, path, line))
+    document = row.get("document") or {}
+    if not isinstance(document, dict):
+        raise InputError(path, f"{where}: 'document' should be an object", line=line)
+    titles = document.get("title") or []
+    titles = titles if isinstance(titles, list) else [titles]
+    created = jsonpos.string(row, "created", where, path, line)
     rec = BookmarkRecord(
         title=(titles[0].strip() if titles and isinstance(titles[0], str) else "") or url,
         url=url.strip(),
         annotator=user,
         tags=_tags(row.get("tags")),
-        created_at=row.get("created"),
-        updated_at=row.get("updated"),
+        created_at=created,
+        updated_at=jsonpos.string(row, "updated", where, path, line),
         line=line,
     )
-    note = (row.get("text") or "").strip()
+    note = (jsonpos.string(row, "text", where, path, line) or "").strip()
     quote, position = _selectors(target)
-    if quote is not None and (quote.get("exact") or "").strip():
+    exact = jsonpos.string(quote, "exact", where, path, line) if quote is not None else None
+    if exact and exact.strip():
         rec.excerpts.append(ExcerptRecord(
-            text=quote["exact"],
+            text=exact,
             annotator=user,
-            created_at=row.get("created"),
-            prefix=quote.get("prefix"),
-            suffix=quote.get("suffix"),
+            created_at=created,
+            prefix=jsonpos.string(quote, "prefix", where, path, line),
+            suffix=jsonpos.string(quote, "suffix", where, path, line),
             hint_start=_int(position, "start"),
             hint_end=_int(position, "end"),
-            source_id=row.get("id"),
+            source_id=jsonpos.string(row, "id", where, path, line),
             comment=note or None,
         ))
     elif note:
-        rec.notes.append(NoteRecord(text=note, annotator=user, created_at=row.get("created")))
+        rec.notes.append(NoteRecord(text=note, annotator=user, created_at=created))
     return rec
 
 
@@ -113,8 +119,9 @@ def _selectors(target: dict) -> tuple[dict | None, dict | None]:
     """The TextQuoteSelector and TextPositionSelector of a target (None when absent)."""
     found: dict[str, dict] = {}
     for sel in target.get("selector") or []:
-        if isinstance(sel, dict) and sel.get("type") not in found:
-            found[sel.get("type")] = sel
+        kind = sel.get("type") if isinstance(sel, dict) else None
+        if isinstance(kind, str) and kind not in found:
+            found[kind] = sel
     return found.get("TextQuoteSelector"), found.get("TextPositionSelector")
 
 

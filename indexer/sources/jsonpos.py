@@ -30,6 +30,15 @@ def load(text: str, path) -> object:
         raise InputError(path, "invalid JSON: nested too deeply") from exc
 
 
+def string(obj: dict, key: str, where: str, path, line: int) -> str | None:
+    """``obj[key]`` if it is a string (None when absent or null), else one InputError."""
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    found = type(value).__name__
+    raise InputError(path, f"{where}: '{key}' should be a string, found {found}", line=line)
+
+
 def item_lines(text: str, key: str | None = None) -> list[int]:
     """1-based start line of each item of the top-level array, or of ``doc[key]``.
 
