@@ -7,34 +7,39 @@ from pathlib import Path
 
 from .config import Paths
 from .records import ImportSummary
-from .sources import load
+from .sources import Export, open_export
 from .store import Store
 
 
 def import_file(store: Store, path: str | Path, format: str | None = None) -> ImportSummary:
-    """Parse one export and write it in one transaction.
+    """Import one export in one transaction (streamed: bounded memory on huge files).
 
-    A file that fails to read or parse raises :class:`~indexer.errors.InputError` before the
-    store is touched; a failure while writing rolls the whole file back.
+    A file that fails to read or parse raises :class:`~indexer.errors.InputError` and
+    leaves the store as it was.
     """
-    source, parsed = load(path, format)
-    return store.import_parsed(parsed, source.path, source.sha256)
+    with store.transaction():
+        return _write(store, open_export(path, format), str(path))
 
 
 def import_files(
     paths: Paths, files: Iterable[str | Path], format: str | None = None
 ) -> list[ImportSummary]:
-    """Import several files into the store of ``paths``, each in its own transaction.
+    """Import several files into the store of ``paths``, all in one transaction.
 
-    Every file is parsed before any is written, so that one bad file among several leaves
-    the store as it was.
+    Each file is checked (exists, is text, has a known format) before anything is written;
+    records are then streamed into the store, and an error anywhere in any file rolls the whole
+    command back: a failed import leaves the store as it was.
     """
-    loaded = [load(f, format) for f in files]
-    with Store(paths.db) as store:
-        return [
-            store.import_parsed(parsed, provenance_path(paths, src.path), src.sha256)
-            for src, parsed in loaded
-        ]
+    # Opening checks each file (exists, is text, known format) and parses nothing yet, so a
+    # missing second file fails before a long first import.
+    exports = [open_export(f, format) for f in files]
+    with Store(paths.db) as store, store.transaction():
+        return [_write(store, e, provenance_path(paths, e.path)) for e in exports]
+
+
+def _write(store: Store, export: Export, recorded_as: str) -> ImportSummary:
+    return store.import_records(export.records, export.format, recorded_as, export.sha256,
+                                warnings=export.warnings, warn_repeats=export.warn_repeats)
 
 
 def provenance_path(paths: Paths, path: Path) -> str:

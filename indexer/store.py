@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -262,20 +262,88 @@ class Store:
 
     def import_parsed(self, parsed: ParseResult, path: str | Path, sha256: str) -> ImportSummary:
         """Write one file's records in one transaction and say what changed."""
-        summary = ImportSummary(path=str(path), format=parsed.format, warnings=list(parsed.warnings))
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO imports(path, sha256, format, imported_at) VALUES (?,?,?,?)",
-                (str(path), sha256, parsed.format, now_iso()),
-            )
-            import_id = conn.execute(
-                "SELECT id FROM imports WHERE path=? AND sha256=?", (str(path), sha256)
-            ).fetchone()[0]
-            for rec in _merge_duplicates(parsed.records):
-                self._upsert_bookmark(conn, rec, import_id, summary)
+        with self.transaction():
+            return self.import_records(parsed.records, parsed.format, path, sha256,
+                                       warnings=parsed.warnings)
+
+    def import_records(
+        self,
+        records: Iterable[BookmarkRecord],
+        format: str,
+        path: str | Path,
+        sha256: str,
+        warnings: list[str] | None = None,
+        warn_repeats: bool = False,
+    ) -> ImportSummary:
+        """Write records as they come, inside the caller's transaction; say what changed.
+
+        ``records`` may be a generator reading a file: nothing is held but the current record,
+        so a million-row export imports in bounded memory. A bookmark met again in the same
+        file (Hypothesis lists one row per annotation) is merged into the row already written:
+        its excerpts, notes and tags are added, its fields stay the first record's. With
+        ``warn_repeats`` (formats that list each bookmark once) each repeat is also reported.
+        ``warnings`` is read at the end, so a generator may still be appending to it.
+        """
+        conn = self.conn
+        conn.execute(
+            "INSERT OR IGNORE INTO imports(path, sha256, format, imported_at) VALUES (?,?,?,?)",
+            (str(path), sha256, format, now_iso()),
+        )
+        import_id = conn.execute(
+            "SELECT id FROM imports WHERE path=? AND sha256=?", (str(path), sha256)
+        ).fetchone()[0]
+        # Which bookmarks this file has written so far: on disk, not in a dict (1M rows).
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_seen(id TEXT PRIMARY KEY,"
+                     " line INTEGER, excerpts INTEGER, notes INTEGER, status TEXT, before TEXT,"
+                     " repeated INTEGER DEFAULT 0)")
+        conn.execute("DELETE FROM import_seen")
+        summary = ImportSummary(path=str(path), format=format)
+        repeats: list[str] = []
+        for rec in records:
+            bid = bookmark_id(rec)
+            seen = conn.execute("SELECT line, excerpts, notes FROM import_seen WHERE id=?",
+                                (bid,)).fetchone()
+            if seen is None:
+                status, before = self._upsert_bookmark(conn, rec, import_id, summary)
+                conn.execute("INSERT INTO import_seen VALUES (?,?,?,?,?,?,0)",
+                             (bid, rec.line, len(rec.excerpts), len(rec.notes), status, before))
+            else:
+                self._merge_repeat(conn, bid, rec, import_id, summary, seen)
+                if warn_repeats:
+                    repeats.append(_repeat_warning(rec, seen[0]))
+        self._recount_repeats(conn, summary)
+        summary.warnings = list(warnings or []) + repeats
         return summary
 
-    def _upsert_bookmark(self, conn, rec: BookmarkRecord, import_id: int, summary) -> None:
+    def _recount_repeats(self, conn, summary: ImportSummary) -> None:
+        """A repeated bookmark's first record was compared alone; compare the merged whole."""
+        rows = conn.execute("SELECT id, status, before FROM import_seen"
+                            " WHERE repeated=1 AND status<>'new'").fetchall()
+        for bid, status, before in rows:
+            old = conn.execute("SELECT * FROM bookmarks WHERE id=?", (bid,)).fetchone()
+            tags = {r[0] for r in conn.execute("SELECT tag FROM tags WHERE bookmark_id=?", (bid,))}
+            now = "unchanged" if _state(old, tags) == before else "updated"
+            if now != status:
+                delta = 1 if now == "updated" else -1
+                summary.bookmarks_updated += delta
+                summary.bookmarks_unchanged -= delta
+
+    def _merge_repeat(self, conn, bid, rec, import_id, summary, seen) -> None:
+        """Add a repeated bookmark's excerpts, notes and tags to the row written before."""
+        _, n_excerpts, n_notes = seen
+        conn.executemany("INSERT OR IGNORE INTO tags(bookmark_id, tag) VALUES (?,?)",
+                         [(bid, t) for t in rec.tags if t])
+        if rec.description:
+            conn.execute("UPDATE bookmarks SET description=? WHERE id=? AND description=''",
+                         (rec.description, bid))
+        stamp = now_iso()
+        self._upsert_excerpts(conn, bid, rec, import_id, stamp, summary, start=n_excerpts)
+        self._upsert_notes(conn, bid, rec, import_id, summary, start=n_notes)
+        conn.execute("UPDATE import_seen SET excerpts=?, notes=?, repeated=1 WHERE id=?",
+                     (n_excerpts + len(rec.excerpts), n_notes + len(rec.notes), bid))
+
+    def _upsert_bookmark(self, conn, rec: BookmarkRecord, import_id: int, summary) -> tuple:
+        """Insert or update one bookmark; (status, its state before) for :meth:`import_records`."""
         bid = bookmark_id(rec)
         stamp = now_iso()
         fields = {
@@ -301,6 +369,7 @@ class Store:
                 (bid, *fields.values(), import_id, rec.line, stamp, stamp),
             )
             summary.bookmarks_new += 1
+            status = "new"
         elif any(old[k] != v for k, v in fields.items()) or old_tags != new_tags:
             sets = ", ".join(f"{k}=?" for k in fields)
             conn.execute(
@@ -308,8 +377,10 @@ class Store:
                 (*fields.values(), import_id, rec.line, stamp, bid),
             )
             summary.bookmarks_updated += 1
+            status = "updated"
         else:
             summary.bookmarks_unchanged += 1
+            status = "unchanged"
         if old_tags != new_tags:
             conn.execute("DELETE FROM tags WHERE bookmark_id=?", (bid,))
             conn.executemany(
@@ -321,10 +392,12 @@ class Store:
         )
         self._upsert_excerpts(conn, bid, rec, import_id, stamp, summary)
         self._upsert_notes(conn, bid, rec, import_id, summary)
+        before = None if old is None else _state(old, old_tags)
+        return status, before
 
-    def _upsert_excerpts(self, conn, bid, rec, import_id, stamp, summary) -> None:
-        seen: dict[str, int] = {}
-        for seq, ex in enumerate(rec.excerpts):
+    def _upsert_excerpts(self, conn, bid, rec, import_id, stamp, summary, start=0) -> None:
+        seen = self._occurrences(conn, "excerpts", bid, start)
+        for seq, ex in enumerate(rec.excerpts, start=start):
             key = fold_space(ex.text)
             seen[key] = seen.get(key, 0) + 1
             eid = stable_id(bid, key, str(seen[key]))
@@ -354,9 +427,9 @@ class Store:
                     (*values, import_id, stamp, eid),
                 )
 
-    def _upsert_notes(self, conn, bid, rec, import_id, summary) -> None:
-        seen: dict[str, int] = {}
-        for seq, note in enumerate(rec.notes):
+    def _upsert_notes(self, conn, bid, rec, import_id, summary, start=0) -> None:
+        seen = self._occurrences(conn, "notes", bid, start)
+        for seq, note in enumerate(rec.notes, start=start):
             key = fold_space(note.text)
             seen[key] = seen.get(key, 0) + 1
             nid = stable_id(bid, "note", key, str(seen[key]))
@@ -368,6 +441,19 @@ class Store:
                  import_id),
             )
             summary.notes_new += cur.rowcount
+
+    @staticmethod
+    def _occurrences(conn, table: str, bid: str, start: int) -> dict[str, int]:
+        """How often each text already stands among the first ``start`` rows of this bookmark
+        (a repeat of a bookmark continues the numbering of equal texts, as one record would)."""
+        seen: dict[str, int] = {}
+        if start:
+            for (text,) in conn.execute(
+                f"SELECT text FROM {table} WHERE bookmark_id=? AND seq<? ORDER BY seq", (bid, start)
+            ):
+                key = fold_space(text)
+                seen[key] = seen.get(key, 0) + 1
+        return seen
 
     # -- reporting ------------------------------------------------------------------------
 
@@ -412,24 +498,18 @@ class Store:
         return {str(k): n for k, n in self.conn.execute(sql)}
 
 
-def _merge_duplicates(records: list[BookmarkRecord]) -> list[BookmarkRecord]:
-    """Exports can list one URL twice (Hypothesis: one row per annotation); merge by id.
+_STATE_FIELDS = ("url", "title", "title_truncated", "site", "annotator", "grp", "description",
+                 "created_at", "updated_at", "views")
 
-    The first record keeps its fields; later ones add their excerpts, notes and tags.
-    """
-    merged: dict[str, BookmarkRecord] = {}
-    for rec in records:
-        bid = bookmark_id(rec)
-        first = merged.get(bid)
-        if first is None:
-            merged[bid] = rec
-            continue
-        first.excerpts.extend(rec.excerpts)
-        first.notes.extend(rec.notes)
-        first.tags.extend(t for t in rec.tags if t not in first.tags)
-        if not first.description and rec.description:
-            first.description = rec.description
-    return list(merged.values())
+
+def _state(row, tags: set[str]) -> str:
+    """What a bookmark says (its fields and tags), to compare before and after an import."""
+    return json.dumps([[row[k] for k in _STATE_FIELDS], sorted(tags)], ensure_ascii=False)
+
+
+def _repeat_warning(rec: BookmarkRecord, first_line: int | None) -> str:
+    what = f"URL {rec.url}" if rec.url else f"bookmark {rec.title!r}"
+    return f"line {rec.line}: {what} already listed at line {first_line}, merged into one bookmark"
 
 
 def _split_sql(script: str) -> list[str]:

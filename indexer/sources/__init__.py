@@ -4,19 +4,24 @@ Each format module exposes ``NAME`` (the ``--format`` value), ``sniff(head) -> b
 start of this text look like my format?) and ``parse(text, path) -> ParseResult``. Formats are
 chosen by content, never by file name: :func:`detect` asks each module in turn.
 
-:func:`load` is the one entry point: it reads the file, refuses what is not text with one clear
-:class:`~indexer.errors.InputError`, detects the format and parses.
+:func:`load` reads the file, refuses what is not text with one clear
+:class:`~indexer.errors.InputError`, detects the format and parses it whole. :func:`open_export`
+does the same for an import, streaming: formats that read line by line also expose
+``records(lines, path, warnings)``, a generator of records, so that a million-row export is
+imported in bounded memory.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 from ..errors import InputError, UnknownFormatError
-from ..records import ParseResult
+from ..records import BookmarkRecord, ParseResult
 from . import diigo_api, diigo_csv, diigo_page, hypothesis, native
 
 # Most specific first: the JSON formats check structure, the CSVs their header.
@@ -39,35 +44,113 @@ class SourceFile:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_source(path: str | Path) -> SourceFile:
-    """Read an export as UTF-8 text, or raise one clear :class:`InputError`."""
-    p = Path(path)
+@dataclass
+class _Scan:
+    """What one pass over a file's bytes found: its hash, its head, stray NUL bytes."""
+
+    sha256: str
+    head: bytes
+    warnings: list[str]
+
+
+def _scan(p: Path) -> _Scan:
+    """Check that ``p`` is a readable, non-empty text file, in 1 MB chunks (bounded memory)."""
     if not p.exists():
         raise InputError(p, "no such file")
     if p.is_dir():
         raise InputError(p, "is a directory, not an export file")
+    digest, head, lines, nuls, first_nul, blank = hashlib.sha256(), b"", 0, 0, None, True
     try:
-        data = raw = p.read_bytes()
+        with p.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+                head = head or chunk[:SNIFF_CHARS]
+                blank = blank and not chunk.strip()
+                if b"\x00" in chunk and first_nul is None:
+                    first_nul = lines + chunk.count(b"\n", 0, chunk.index(b"\x00")) + 1
+                nuls += chunk.count(b"\x00")
+                lines += chunk.count(b"\n")
     except OSError as exc:
         raise InputError(p, f"cannot read ({exc.strerror})") from exc
-    if not data.strip():
+    if blank:
         raise InputError(p, "file is empty")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text": NULs, yet text
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text": NULs, yet text
         raise InputError(p, "UTF-16 text: save or convert it as UTF-8")
-    nul = data.find(b"\x00")
-    if 0 <= nul < SNIFF_CHARS:
+    if b"\x00" in head:
         raise InputError(p, "binary file (NUL bytes), not a text export")
-    warnings = []
-    if nul >= 0:  # real exports carry stray NULs (text copied from PDFs): drop them, say where
-        line, count = data.count(b"\n", 0, nul) + 1, data.count(b"\x00")
-        warnings.append(f"line {line}: {count} NUL byte(s) removed")
-        data = data.replace(b"\x00", b"")
+    # Real exports carry stray NULs further on (text copied from PDFs): dropped, with a word.
+    warnings = [f"line {first_nul}: {nuls} NUL byte(s) removed"] if nuls else []
+    return _Scan(digest.hexdigest(), head, warnings)
+
+
+def read_source(path: str | Path) -> SourceFile:
+    """Read an export as UTF-8 text, or raise one clear :class:`InputError`."""
+    p = Path(path)
+    scan = _scan(p)
+    data = p.read_bytes().replace(b"\x00", b"")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(p, f"not valid UTF-8 (byte {exc.start})", line=line) from exc
-    return SourceFile(p, text, hashlib.sha256(raw).hexdigest(), warnings)
+    return SourceFile(p, text, scan.sha256, scan.warnings)
+
+
+@dataclass
+class Export:
+    """An export opened for import: its records come one at a time (see :func:`open_export`)."""
+
+    path: Path
+    format: str
+    sha256: str
+    records: Iterator[BookmarkRecord]
+    warnings: list[str]  # grows while ``records`` is consumed
+    warn_repeats: bool = False  # a bookmark listed twice deserves a warning in this format
+
+
+def open_export(path: str | Path, format: str | None = None) -> Export:
+    """Open one export for a streaming import.
+
+    Formats read line by line (Diigo CSV, native JSONL/CSV) are never held in memory whole:
+    records are parsed as they are consumed, and errors (bad quoting, invalid UTF-8, a bad
+    row) surface then, with their line, inside the caller's transaction. JSON formats and the
+    Diigo page are parsed whole, as :func:`load` does.
+    """
+    p = Path(path)
+    scan = _scan(p)
+    module = module_for(format) if format else detect(_head_text(scan.head))
+    if module is None or not hasattr(module, "records"):
+        source, parsed = load(p, module.NAME if module else None)
+        return Export(p, parsed.format, source.sha256, iter(parsed.records), parsed.warnings)
+    warnings = list(scan.warnings)
+    records = _shallow(module.records(_file_lines(p), p, warnings), p)
+    return Export(p, module.NAME, scan.sha256, records, warnings,
+                  getattr(module, "WARN_REPEATS", False))
+
+
+def _shallow(records: Iterator[BookmarkRecord], p: Path) -> Iterator[BookmarkRecord]:
+    try:  # json recurses once per level of nesting
+        yield from records
+    except RecursionError:
+        raise InputError(p, "nested too deeply to be an export (JSON depth)") from None
+
+
+def _head_text(head: bytes) -> str:
+    """The head decoded for sniffing (a character cut at the end is dropped)."""
+    return codecs.getincrementaldecoder("utf-8")("replace").decode(head).lstrip("\ufeff")
+
+
+def _file_lines(p: Path) -> Iterator[str]:
+    """The file's lines, split on LF only and ends kept, decoded one at a time."""
+    with p.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            try:
+                yield raw.replace(b"\x00", b"").decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(p, f"not valid UTF-8 (byte {exc.start} of the line)",
+                                 line=number) from exc
 
 
 def detect(text: str) -> ModuleType | None:

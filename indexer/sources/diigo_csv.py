@@ -13,7 +13,7 @@ cleaned: it is skipped with a warning (see docs/formats.md).
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..errors import InputError
 from ..records import BookmarkRecord, ExcerptRecord, NoteRecord, ParseResult
@@ -21,6 +21,7 @@ from .diigo_api import diigo_time, duplicate_url_warnings
 from .htmltext import html_to_text, inline_text
 
 NAME = "diigo-csv"
+WARN_REPEATS = True  # Diigo lists each bookmark once: a repeated URL is worth a warning
 COLUMNS = ("title", "url", "tags", "description", "comments", "annotations", "created_at")
 REQUIRED = ("title", "url", "annotations")
 HIGHLIGHT = "Highlight:"
@@ -36,8 +37,19 @@ def sniff(head: str) -> bool:
 def parse(text: str, path) -> ParseResult:
     """One :class:`BookmarkRecord` per row; raises InputError on malformed CSV."""
     result = ParseResult(format=NAME, records=[])
+    result.records.extend(records(split_lines(text), path, result.warnings))
+    result.warnings.extend(duplicate_url_warnings(result.records))
+    return result
+
+
+def records(lines: Iterable[str], path, warnings: list[str]) -> Iterator[BookmarkRecord]:
+    """The rows of a file given line by line (ends kept), one record at a time.
+
+    Streams: nothing but the current row is held, so a million-row export reads in bounded
+    memory. Warnings are appended to ``warnings`` as they arise, the last ones at the end.
+    """
     skipped = {"blank": [], "junk": []}  # kind -> row lines (one per skipped highlight)
-    rows = csv_rows(text, path)
+    rows = csv_rows(lines, path)
     line, header = next(rows, (1, []))
     columns = [c.strip().lower() for c in header]
     missing = [c for c in REQUIRED if c not in columns]
@@ -49,10 +61,8 @@ def parse(text: str, path) -> ParseResult:
                 path, f"row has {len(row)} fields, expected {len(columns)} ({','.join(columns)})",
                 line=line,
             )
-        result.records.append(_record(dict(zip(columns, row)), line, result.warnings, skipped))
-    result.warnings.extend(_skipped_warnings(skipped))
-    result.warnings.extend(duplicate_url_warnings(result.records))
-    return result
+        yield _record(dict(zip(columns, row)), line, warnings, skipped)
+    warnings.extend(_skipped_warnings(skipped))
 
 
 def _skipped_warnings(skipped: dict[str, list[int]]) -> list[str]:
@@ -129,7 +139,7 @@ def _header(first_line: str) -> list[str]:
     return [c.strip().lower() for c in row]
 
 
-def _lines(text: str) -> Iterator[str]:
+def split_lines(text: str) -> Iterator[str]:
     """Lines split on LF only, ends kept: a stray CR inside a field stays in the field."""
     start = 0
     while start < len(text):
@@ -139,9 +149,12 @@ def _lines(text: str) -> Iterator[str]:
         start = end
 
 
-def csv_rows(text: str, path) -> Iterator[tuple[int, list[str]]]:
-    """(first line, fields) of each non-blank CSV row; InputError on broken quoting."""
-    reader = csv.reader(_lines(text), strict=True)
+def csv_rows(lines: Iterable[str], path) -> Iterator[tuple[int, list[str]]]:
+    """(first line, fields) of each non-blank CSV row; InputError on broken quoting.
+
+    ``lines`` keep their ends (see :func:`split_lines`): a stray CR inside a field stays there.
+    """
+    reader = csv.reader(lines, strict=True)
     before = 0
     while True:
         try:

@@ -20,11 +20,13 @@ just the bookmark. docs/formats.md shows both with examples.
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterable, Iterator
 
 from ..errors import InputError
 from ..records import BookmarkRecord, ExcerptRecord, NoteRecord, ParseResult
-from .diigo_csv import csv_rows, split_tags
+from .diigo_csv import csv_rows, split_lines, split_tags
 
 NAME = "native"
 MARKER = "indexer/1"
@@ -54,7 +56,7 @@ def sniff(head: str) -> bool:
     if first.startswith("{"):
         return _is_header(first)
     try:
-        columns = next(csv_rows(first + "\n", "-"))[1]
+        columns = next(csv_rows([first + "\n"], "-"))[1]
     except (InputError, StopIteration):
         return False
     return _csv_header_ok([c.strip().lower() for c in columns])
@@ -62,18 +64,31 @@ def sniff(head: str) -> bool:
 
 def parse(text: str, path) -> ParseResult:
     """Bookmarks from native JSONL or CSV; InputError names the line of anything malformed."""
-    if _first_line(text).startswith("{"):
-        return _parse_jsonl(text, path)
-    return _parse_csv(text, path)
+    result = ParseResult(format=NAME, records=[])
+    result.records.extend(records(split_lines(text), path, result.warnings))
+    return result
+
+
+def records(lines: Iterable[str], path, warnings: list[str]) -> Iterator[BookmarkRecord]:
+    """The bookmarks of a file given line by line, one at a time (bounded memory)."""
+    lines = iter(lines)
+    head: list[str] = []
+    for line in lines:  # the first non-blank line says JSONL or CSV
+        head.append(line)
+        if line.strip():
+            break
+    body = itertools.chain(head, lines)
+    if head and head[-1].lstrip("\ufeff").strip().startswith("{"):
+        return _jsonl_records(body, path)
+    return _csv_records(body, path)
 
 
 # -- JSONL --------------------------------------------------------------------------------
 
 
-def _parse_jsonl(text: str, path) -> ParseResult:
-    result = ParseResult(format=NAME, records=[])
+def _jsonl_records(lines: Iterable[str], path) -> Iterator[BookmarkRecord]:
     header_seen = False
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         obj = _json_line(line, number, path)
@@ -83,8 +98,7 @@ def _parse_jsonl(text: str, path) -> ParseResult:
         if not header_seen:
             message = f'native JSONL must start with {{"format": "{MARKER}"}}'
             raise InputError(path, message, line=number)
-        result.records.append(_bookmark(obj, number, path))
-    return result
+        yield _bookmark(obj, number, path)
 
 
 def _json_line(line: str, number: int, path) -> dict:
@@ -159,8 +173,10 @@ def _note(item, line: int, path) -> NoteRecord:
 # -- CSV ----------------------------------------------------------------------------------
 
 
-def _parse_csv(text: str, path) -> ParseResult:
-    rows = csv_rows(text, path)
+def _csv_records(lines: Iterable[str], path) -> Iterator[BookmarkRecord]:
+    """One row per excerpt: consecutive rows of one bookmark make one record; a bookmark
+    whose rows are not consecutive comes out more than once and the store merges it."""
+    rows = csv_rows(lines, path)
     line, header = next(rows, (1, []))
     columns = [c.strip().lower() for c in header]
     if not _csv_header_ok(columns):
@@ -172,19 +188,26 @@ def _parse_csv(text: str, path) -> ParseResult:
     for line, row in rows:
         if len(row) != len(columns):
             raise InputError(path, f"row has {len(row)} fields, expected {len(columns)}", line=line)
-        _add_row(by_key, {c: v if c in UNSTRIPPED else v.strip() for c, v in zip(columns, row)},
-                 line, path)
-    return ParseResult(format=NAME, records=list(by_key.values()))
+        values = {c: v if c in UNSTRIPPED else v.strip() for c, v in zip(columns, row)}
+        key = _row_key(values, line, path)
+        if by_key and key not in by_key:
+            yield from by_key.values()
+            by_key.clear()
+        _add_row(by_key, key, values, line, path)
+    yield from by_key.values()
 
 
-def _add_row(by_key: dict, row: dict[str, str], line: int, path) -> None:
+def _row_key(row: dict[str, str], line: int, path) -> tuple:
     get = row.get
     if not (get("url") or get("title")):
         raise InputError(path, "row has neither 'url' nor 'title'", line=line)
     if get("url"):
-        key = ("url", get("url"))
-    else:
-        key = ("title", get("title"), get("annotator"), get("group"))
+        return ("url", get("url"))
+    return ("title", get("title"), get("annotator"), get("group"))
+
+
+def _add_row(by_key: dict, key: tuple, row: dict[str, str], line: int, path) -> None:
+    get = row.get
     rec = by_key.get(key)
     if rec is None:
         rec = by_key[key] = BookmarkRecord(title=get("title") or get("url"), url=get("url") or None,
