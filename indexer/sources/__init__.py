@@ -118,9 +118,9 @@ def open_export(path: str | Path, format: str | None = None) -> Export:
     """
     p = Path(path)
     scan = _scan(p)
-    module = module_for(format) if format else detect(_head_text(scan.head))
-    if module is None or not hasattr(module, "records"):
-        source, parsed = load(p, module.NAME if module else None)
+    module = _choose(p, format, _head_text(scan.head))
+    if not hasattr(module, "records"):
+        source, parsed = load(p, module.NAME)
         return Export(p, parsed.format, source.sha256, iter(parsed.records), parsed.warnings)
     warnings = list(scan.warnings)
     records = _shallow(module.records(_file_lines(p), p, warnings), p)
@@ -132,7 +132,7 @@ def _shallow(records: Iterator[BookmarkRecord], p: Path) -> Iterator[BookmarkRec
     try:  # json recurses once per level of nesting
         yield from records
     except RecursionError:
-        raise InputError(p, "nested too deeply to be an export (JSON depth)") from None
+        raise _too_deep(p) from None
 
 
 def _head_text(head: bytes) -> str:
@@ -170,16 +170,31 @@ def module_for(name: str) -> ModuleType:
 
 
 def load(path: str | Path, format: str | None = None) -> tuple[SourceFile, ParseResult]:
-    """Read, detect (unless ``format`` names one) and parse one export file."""
+    """Read, detect (unless ``format`` names one) and parse one export file whole."""
     source = read_source(path)
-    try:  # json (sniffers and parsers alike) recurses once per level of nesting
-        module = module_for(format) if format else detect(source.text)
-        if module is None:
-            raise UnknownFormatError(
-                source.path, f"unknown export format; known formats: {', '.join(format_names())}"
-            )
+    module = _choose(source.path, format, source.text)
+    try:
         parsed = module.parse(source.text, source.path)
     except RecursionError:
-        raise InputError(source.path, "nested too deeply to be an export (JSON depth)") from None
+        raise _too_deep(source.path) from None
     parsed.warnings[:0] = source.warnings
     return source, parsed
+
+
+def _choose(path: Path, format: str | None, head: str) -> ModuleType:
+    """The module named by ``format``, or the one whose sniffer accepts ``head``."""
+    if format:
+        return module_for(format)
+    try:
+        module = detect(head)
+    except RecursionError:  # json (sniffers and parsers alike) recurses once per level
+        raise _too_deep(path) from None
+    if module is None:
+        raise UnknownFormatError(
+            path, f"unknown export format; known formats: {', '.join(format_names())}"
+        )
+    return module
+
+
+def _too_deep(path: Path) -> InputError:
+    return InputError(path, "nested too deeply to be an export (JSON depth)")
