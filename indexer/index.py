@@ -140,18 +140,21 @@ def store_documents(store: Store) -> Iterator[dict]:
         if row["in_main_text"] is not None:
             row["in_main_text"] = bool(row["in_main_text"])
         yield _document(row["id"], "excerpt", row, row["text"], entities.get(row["id"], []))
-    for r in store.conn.execute(_BOOKMARKS):
-        row = dict(r)
-        row["tags"] = tags.get(row["bookmark_id"], [])
-        article_text = row.pop("article_text")
-        description = row.pop("description")
-        if description.strip():
-            drow = dict(row, id=f"d-{row['bookmark_id']}", text=description)
-            ents = entities.get(row["bookmark_id"], [])
-            yield _document(drow["id"], "description", drow, description, ents)
-        if article_text and article_text.strip():
-            arow = dict(row, id=f"a-{row['bookmark_id']}", text=None)
-            yield _document(arow["id"], "article", arow, article_text, [])
+    # Descriptions, then articles: each kind one run of docnums, which lets a search bound
+    # its matcher to the scope (indexer.search._of_kind).
+    for kind in ("description", "article"):
+        for r in store.conn.execute(_BOOKMARKS):
+            row = dict(r)
+            row["tags"] = tags.get(row["bookmark_id"], [])
+            article_text = row.pop("article_text")
+            description = row.pop("description")
+            if kind == "description" and description.strip():
+                drow = dict(row, id=f"d-{row['bookmark_id']}", text=description)
+                ents = entities.get(row["bookmark_id"], [])
+                yield _document(drow["id"], "description", drow, description, ents)
+            if kind == "article" and article_text and article_text.strip():
+                arow = dict(row, id=f"a-{row['bookmark_id']}", text=None)
+                yield _document(arow["id"], "article", arow, article_text, [])
 
 
 def _document(doc_id: str, kind: str, row: dict, text: str, entities: list[str]) -> dict:
@@ -187,13 +190,18 @@ def _document(doc_id: str, kind: str, row: dict, text: str, entities: list[str])
 def current_dir(paths: Paths) -> Path | None:
     """The build directory ``index/current`` points to, or None when there is no index."""
     link = paths.index / "current"
-    try:
-        target = Path(os.path.realpath(link))
-    except OSError:
-        return None
-    if not link.is_symlink() or not whoosh_index.exists_in(str(target)):
-        return None
-    return target
+    for _ in range(5):  # a rebuild may swap the link and delete what it pointed to meanwhile
+        if not link.is_symlink():
+            return None
+        try:
+            target = Path(os.path.realpath(link))
+        except OSError:
+            continue
+        if whoosh_index.exists_in(str(target)):
+            return target
+        if Path(os.path.realpath(link)) == target:  # not a swap: the build is really gone
+            return None
+    return None
 
 
 def open_index(paths: Paths):
@@ -271,6 +279,7 @@ def build_index(
     entities: bool = True,
     wait: float = 0.0,
     progress=None,
+    engine: str | None = None,
 ) -> IndexSummary:
     """Bring the index up to date with the store; the library behind ``indexer index``.
 
@@ -281,7 +290,16 @@ def build_index(
     build. ``entities`` first runs spaCy on new or changed French texts (see
     :mod:`indexer.entities`). ``progress`` is called with the number of documents written.
     Raises :class:`BusyError` if another build holds the lock after ``wait`` seconds.
+    ``engine``: ``whoosh`` or ``tantivy`` (default: ``$INDEXER_ENGINE``, else Whoosh; the
+    tantivy index lives in ``index/tantivy/``, see :mod:`indexer.engines.tantivy_index`).
     """
+    from .engines import resolve_engine
+
+    if resolve_engine(engine) == "tantivy":
+        from .engines import tantivy_index
+
+        return tantivy_index.build_index(
+            paths, rebuild, entities=entities, wait=wait, progress=progress)
     started = time.monotonic()
     with build_lock(paths, wait):
         entity_count = 0

@@ -36,6 +36,7 @@ class BuildOptions:
     index: bool = True
     entities: bool = True  # spaCy entities of new French texts while indexing
     skip: frozenset[str] = frozenset()  # stage names not to run
+    engine: str | None = None  # search engine to index for (None: $INDEXER_ENGINE, else whoosh)
 
 
 @dataclass
@@ -142,4 +143,4 @@ def _align(store):
 def _index(paths: Paths, options: BuildOptions):
     from .index import build_index
 
-    return build_index(paths, entities=options.entities)
+    return build_index(paths, entities=options.entities, engine=options.engine)

@@ -9,7 +9,8 @@ the words as written, in that order.
 Filters narrow by facet value (several values of one facet OR-ed, facets AND-ed), by scope
 (``kind``) and by saved date. Speed choices, measured (see docs/search.md): the matching
 documents are collected once (scored in one pass when ranking by relevance, else with
-``docs_for_query``); facet counts and filters use per-searcher
+``docs_for_query``); the scope bounds the matcher (a docnum range, see :func:`_of_kind`), so
+that an excerpt search never walks article postings; facet counts and filters use per-searcher
 caches of ``value -> set of docnums`` built from the postings; the total is the size of that
 set (``len(results)`` costs a third more); ``terms=True`` is never combined with a filter
 (whoosh-reloaded 2.7.5 then reports a total that ignores the filter).
@@ -23,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from whoosh import query as wq
+from whoosh.index import EmptyIndexError
+from whoosh.matching.wrappers import WrappingMatcher
 from whoosh.qparser import AndGroup, FuzzyTermPlugin, GtLtPlugin, MultifieldParser
 from whoosh.qparser.plugins import FieldAliasPlugin
 
@@ -38,6 +41,10 @@ SORTS = ("relevance", "saved", "published")
 QUERY_FIELDS = set(FACETS) | {"id", "lang"}
 ALIASES = {"language": ["lang"]}
 SNIPPET_CHARS = 240
+HINT_WORDS = 5  # words of a hitless query offered a near word
+MAX_QUERY_WORDS = 1000  # longer queries are refused (QueryError), so every query ends soon
+MAX_QUERY_CHARS = 10_000
+MAX_FUZZY_EDITS = 2  # word~3 and beyond expand to most of the lexicon
 # Extra columns of a search row, after the export's own (EXCERPT_COLUMNS already has an
 # alignment `score`, so the search score is `relevance`).
 SEARCH_COLUMNS = EXCERPT_COLUMNS + [
@@ -146,9 +153,17 @@ class IndexSearcher:
 
     def __init__(self, paths: Paths):
         self.paths = paths
-        self.ix = open_index(paths)
-        self.searcher = self.ix.searcher()
-        self.built = build_time(self.ix)
+        for attempt in range(5):
+            try:  # resolve `current`, read its TOC and open its files
+                self.ix = open_index(paths)
+                self.built = build_time(self.ix)
+                self.searcher = self.ix.searcher()
+                break
+            except (OSError, EmptyIndexError):
+                # a rebuild swapped `current` and removed this build between our steps: the
+                # next attempt opens the new one (open files, once held, stay readable)
+                if attempt == 4:
+                    raise
         self._values: dict[str, dict[str, frozenset[int]]] = {}
         self._columns: dict[str, list[str]] = {}
         self.schema = self.searcher.schema  # not ix.schema: that rereads the build's files
@@ -192,8 +207,17 @@ class IndexSearcher:
         return parse_query(self._parser, text)
 
 
-def open_searcher(paths: Paths) -> IndexSearcher:
-    """Open the current index for searching (raises IndexMissingError without one)."""
+def open_searcher(paths: Paths, engine: str | None = None) -> IndexSearcher:
+    """Open the current index for searching (raises IndexMissingError without one).
+
+    ``engine``: ``whoosh`` or ``tantivy`` (default: ``$INDEXER_ENGINE``, else Whoosh).
+    """
+    from .engines import resolve_engine
+
+    if resolve_engine(engine) == "tantivy":
+        from .engines.tantivy_search import TantivySearcher
+
+        return TantivySearcher(paths)
     return IndexSearcher(paths)
 
 
@@ -215,6 +239,10 @@ def parse_query(parser, text: str):
     """The Whoosh query of ``text`` (every document for an empty one), or QueryError."""
     if not text or not text.strip():
         return wq.Every()
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"query too long: {len(text)} characters (at most {MAX_QUERY_CHARS})")
+    if len(text.split()) > MAX_QUERY_WORDS:
+        raise QueryError(f"query too long: {len(text.split())} words (at most {MAX_QUERY_WORDS})")
     if text.count('"') % 2:
         raise QueryError(f"malformed query {text!r}: unbalanced quote")
     if text.count("(") != text.count(")"):
@@ -244,6 +272,8 @@ def _rewrite(q):
             return wq.NullQuery
         # A quoted value of a single-token field (annotator:"Aurialie Jublin").
         return wq.Term(q.fieldname, " ".join(q.words))
+    if isinstance(q, wq.FuzzyTerm) and q.maxdist > MAX_FUZZY_EDITS:
+        raise QueryError(f"fuzzy word {q.text}~{q.maxdist}: at most ~{MAX_FUZZY_EDITS} edits")
     if isinstance(q, (wq.Prefix, wq.Wildcard, wq.FuzzyTerm)) and q.fieldname in SEARCH_FIELDS:
         q.text = analysis.fold(q.text).lower()
         return q
@@ -268,6 +298,7 @@ def search(
     page: int = 1,
     facets: list[str] | None = None,
     context: int = 200,
+    engine: str | None = None,
 ) -> SearchResults:
     """Search the index: one page of hits, with facet counts over every match.
 
@@ -276,7 +307,8 @@ def search(
     the facet fields to count (see :data:`indexer.index.FACETS`). ``context`` is how many
     characters of the article to show before and after an aligned excerpt.
     Raises :class:`QueryError` for a malformed query, an unknown field, filter, facet or facet
-    value, and :class:`IndexMissingError` when no index was built.
+    value, and :class:`IndexMissingError` when no index was built. ``engine``: ``whoosh`` or
+    ``tantivy`` (default: the searcher's, else ``$INDEXER_ENGINE``, else Whoosh).
     """
     if scope not in SCOPES:
         raise QueryError(f"unknown scope {scope!r}; use one of {', '.join(SCOPES)}")
@@ -288,12 +320,18 @@ def search(
     if limit < 1 or page < 1:
         raise QueryError("--limit and --page must be at least 1")
     wanted = SearchFilters.coerce(filters)
+    if _engine_of(paths, engine) == "tantivy":
+        from .engines import tantivy_search
+
+        return tantivy_search.search(
+            paths, query, wanted, scope=scope, sort=sort, since=since, until=until,
+            limit=limit, page=page, facets=facets, context=context)
     own = not isinstance(paths, IndexSearcher)
     s = IndexSearcher(paths) if own else paths
     try:
         q = s.parse(query)
         allowed = _allowed(s, wanted, scope, since, until)
-        matched, ranked = _match(s, q, allowed, sort)
+        matched, ranked = _match(s, q, allowed, sort, SCOPES[scope])
         hits = _page(s, matched, ranked, sort, limit, page)
         hits = _decorate(s, q, hits, context)
         counts = {name: facet_counts(s, name, matched) for name in facets or []}
@@ -304,6 +342,15 @@ def search(
     finally:
         if own:
             s.close()
+
+
+def _engine_of(paths, engine: str | None) -> str:
+    """The engine of an open searcher, else the one chosen (see :mod:`indexer.engines`)."""
+    if not isinstance(paths, Paths) and engine is None:
+        return getattr(paths, "engine", "whoosh")
+    from .engines import resolve_engine
+
+    return resolve_engine(engine)
 
 
 def _allowed(s: IndexSearcher, wanted: SearchFilters, scope, since, until) -> set[int] | None:
@@ -361,13 +408,20 @@ def _unknown_value_message(s: IndexSearcher, name: str, value: str, folded: dict
     return f"no {name} {value!r} in the index (see `indexer facets --field {name}`)"
 
 
-def _match(s: IndexSearcher, q, allowed: set[int] | None, sort: str):
+def _match(s: IndexSearcher, q, allowed: set[int] | None, sort: str, kind: str | None = None):
     """(matching docnums, [(docnum, score)] best first, or None when not ranking by score).
 
     Ranking scores every match once (limit=None): one pass gives the set, the exact total and
     the order; measured cheaper than ``docs_for_query`` followed by a top-10 search.
+    ``kind`` (the scope) goes inside the query (:func:`_of_kind`), so that the matcher never
+    walks the other kinds' postings nor checks phrases in long articles (docs/performance.md).
     """
-    if sort == "relevance" and not isinstance(q, wq.Every):
+    ranking = sort == "relevance" and not isinstance(q, wq.Every)
+    if kind:
+        q = _of_kind(s, q, kind)
+    if allowed is not None and not allowed:  # Whoosh takes an empty filter set for no filter
+        return set(), [] if ranking else None
+    if ranking:
         # filter= a docnum set; never together with terms=True (see module docstring).
         results = s.searcher.search(q, filter=allowed, limit=None)
         ranked = [(docnum, score) for score, docnum in results.top_n]
@@ -376,6 +430,64 @@ def _match(s: IndexSearcher, q, allowed: set[int] | None, sort: str):
     if allowed is not None:
         matched &= allowed
     return matched, None
+
+
+def _of_kind(s: IndexSearcher, q, kind: str):
+    """``q`` restricted to documents of ``kind``.
+
+    A build writes each kind as one run of docnums; in a one-segment index that run bounds
+    the matcher for free (:class:`_DocRange`). Otherwise ``Require(q, kind:...)``: correct
+    everywhere, but it steps through the kind's whole posting list on every query.
+    """
+    ranges = s.__dict__.setdefault("_kind_ranges", {})  # per searcher: min/max cost O(n)
+    if kind not in ranges:
+        docs = s.values("kind").get(kind)
+        ranges[kind] = None
+        if docs and s.searcher.is_atomic() and max(docs) - min(docs) + 1 == len(docs):
+            ranges[kind] = (min(docs), max(docs))
+    if ranges[kind] is not None:
+        return _DocRange(q, *ranges[kind])
+    return wq.Require(q, wq.Term("kind", kind))
+
+
+class _DocRange(wq.WrappingQuery):
+    """A query whose matches are cut to docnums ``lo..hi`` (one-segment searchers only)."""
+
+    def __init__(self, child, lo: int, hi: int):
+        super().__init__(child)
+        self.lo, self.hi = lo, hi
+
+    def _rewrap(self, child):
+        return _DocRange(child, self.lo, self.hi)
+
+    def matcher(self, searcher, context=None):
+        return _RangeMatcher(self.child.matcher(searcher, context), self.lo, self.hi)
+
+
+class _RangeMatcher(WrappingMatcher):
+    """Starts its child at docnum ``lo`` and ends it after ``hi``."""
+
+    def __init__(self, child, lo: int, hi: int, boost: float = 1.0):
+        super().__init__(child, boost)
+        self.lo, self.hi = lo, hi
+        if child.is_active() and child.id() < lo:
+            child.skip_to(lo)
+
+    def copy(self):
+        return _RangeMatcher(self.child.copy(), self.lo, self.hi, self.boost)
+
+    def _replacement(self, newchild):
+        return _RangeMatcher(newchild, self.lo, self.hi, self.boost)
+
+    def is_active(self):
+        return self.child.is_active() and self.child.id() <= self.hi
+
+    def all_ids(self):
+        for docnum in self.child.all_ids():
+            if docnum > self.hi:
+                return
+            if docnum >= self.lo:
+                yield docnum
 
 
 def _page(s: IndexSearcher, matched: set[int], ranked, sort: str, limit: int, page: int):
@@ -451,8 +563,13 @@ def _article_texts(paths: Paths, bookmark_ids: set[str]) -> dict[str, str]:
     return {bid: text for bid, text in rows if text}
 
 
-def match_spans(schema, text: str, language: str | None, terms: dict[str, set[str]]):
-    """Character spans of ``text`` whose analysed form is one of the matched terms."""
+def match_spans(schema, text: str, language: str | None, terms: dict[str, set[str]],
+                within: int | None = None):
+    """Character spans of ``text`` whose analysed form is one of the matched terms.
+
+    ``within``: stop reading a field ``within`` characters after its first match (a snippet
+    window cannot reach further; analysing whole articles was a third of an article search).
+    """
     from .index import TEXT_FIELDS, doc_language
 
     lang_field = TEXT_FIELDS.get(doc_language(language), "text_fold")
@@ -462,9 +579,14 @@ def match_spans(schema, text: str, language: str | None, terms: dict[str, set[st
         if not wanted:
             continue
         analyzer = schema[fieldname].analyzer
+        stop = None
         for token in analyzer(text, chars=True, mode="index"):
+            if stop is not None and token.startchar > stop:
+                break
             if token.text in wanted:
                 spans.append((token.startchar, token.endchar))
+                if within is not None and stop is None:
+                    stop = token.startchar + within
     return _merge(spans)
 
 
@@ -480,7 +602,8 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def make_snippet(schema, text: str, language, terms, width: int = SNIPPET_CHARS) -> Snippet:
     """The text (or a window of ``width`` characters around the first match) with its spans."""
-    spans = match_spans(schema, text, language, terms) if terms else []
+    within = width if len(text) > width else None
+    spans = match_spans(schema, text, language, terms, within) if terms else []
     if len(text) <= width:
         return Snippet(text, spans)
     center = spans[0][0] if spans else 0
@@ -504,8 +627,10 @@ def _hint(s: IndexSearcher, q, wanted: SearchFilters, allowed) -> str | None:
             return f"{len(unfiltered)} hit(s) without the filters ({names})"
     words = [text for fieldname, text in q.iter_all_terms() if fieldname == "text_exact"]
     suggestions = []
-    for word in words:
+    for word in words[:HINT_WORDS]:  # ~40 ms each: a pasted paragraph must not take minutes
         word = word.decode("utf-8") if isinstance(word, bytes) else word
+        if len(word) > 40:  # no real word; suggest() on it costs minutes
+            continue
         near = s.searcher.suggest("text_exact", word, limit=1)
         if near and near[0] != word:
             suggestions.append(f"{word} -> {near[0]}")

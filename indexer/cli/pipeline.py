@@ -36,6 +36,9 @@ def build_cmd(
     skip: Optional[List[str]] = typer.Option(
         None, "--skip", help=f"A stage not to run (repeatable): {', '.join(STAGES[1:])}."
     ),
+    engine: Optional[str] = typer.Option(
+        None, "--engine", envvar="INDEXER_ENGINE", help="Search engine: whoosh (default) or tantivy."
+    ),
 ) -> None:
     """Import the given files, then fetch, extract, align and index, with one summary."""
     unknown = set(skip or ()) - set(STAGES[1:])
@@ -45,7 +48,7 @@ def build_cmd(
     fetch.check()
     options = BuildOptions(
         files=files or (), fetch=fetch, extract_workers=extract_workers,
-        entities=entities, skip=frozenset(skip or ()),
+        entities=entities, skip=frozenset(skip or ()), engine=engine,
     )
     progress = BarProgress() if sys.stderr.isatty() else LogProgress()
     try:

@@ -28,9 +28,13 @@ def index_cmd(
         True, "--entities/--no-entities", help="Run spaCy on new French texts first."
     ),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another build to finish."),
+    engine: str | None = typer.Option(
+        None, "--engine", envvar="INDEXER_ENGINE", help="Search engine: whoosh (default) or tantivy."
+    ),
 ) -> None:
     """Update the search index from the store (or rebuild it with --rebuild)."""
-    summary = index_mod.build_index(paths(ctx), rebuild=rebuild, entities=entities, wait=wait)
+    summary = index_mod.build_index(paths(ctx), rebuild=rebuild, entities=entities, wait=wait,
+                                    engine=engine)
     for line in index_lines(summary):
         typer.echo(line)
 
@@ -127,6 +131,9 @@ def search_cmd(
     fmt: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write to this file."),
     excel: bool = typer.Option(False, "--excel", help="CSV for a French Excel: UTF-8 BOM, ';'."),
+    engine: str | None = typer.Option(
+        None, "--engine", envvar="INDEXER_ENGINE", help="Search engine: whoosh (default) or tantivy."
+    ),
 ) -> None:
     """Search excerpts (or descriptions, articles) with filters and facet counts."""
     if fmt not in FORMATS:
@@ -136,7 +143,7 @@ def search_cmd(
     results = search_mod.search(
         paths(ctx), query, filters=filters, scope=scope, sort=sort, since=since, until=until,
         limit=limit, page=page, facets=TABLE_FACETS if fmt in ("table", "json") else None,
-        context=context,
+        context=context, engine=engine,
     )
     if fmt == "table" and output is None:
         _print_table(results, colour=sys.stdout.isatty())
@@ -154,12 +161,15 @@ def facets_cmd(
     top: int = typer.Option(20, "--top", help="Values shown per facet."),
     scope: str = typer.Option("excerpts", "--in", help="excerpts, descriptions, articles or all."),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    engine: str | None = typer.Option(
+        None, "--engine", envvar="INDEXER_ENGINE", help="Search engine: whoosh (default) or tantivy."
+    ),
 ) -> None:
     """Facet counts (tag, annotator, author, site, language, year, kind, entity)."""
     if fmt not in ("table", "json"):
         fail(f"unknown --format {fmt!r}; use table or json", 2)
     results = search_mod.search(paths(ctx), query, scope=scope, limit=1,
-                                facets=field or TABLE_FACETS)
+                                facets=field or TABLE_FACETS, engine=engine)
     if fmt == "json":
         payload = {k: [[v, c] for v, c in vc[:top]] for k, vc in results.facets.items()}
         typer.echo(json.dumps({"query": query, "total": results.total, "facets": payload},

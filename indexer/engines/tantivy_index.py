@@ -1,0 +1,353 @@
+"""The tantivy index: the same documents as the Whoosh index, tokenized by our own chains.
+
+Our Python analysis (:mod:`indexer.analysis`) produces the tokens and tantivy indexes them as
+given, so both engines hold the same terms and a query finds the same documents in both
+(option (a) of issue 7; tantivy's own French filters cannot split and join hyphenated words,
+strip every elision or stem with the light stemmer: see docs/engines.md for both measured).
+
+* ``text_fr`` / ``text_en`` / ``text_fold``: the document's language chain, joined with spaces
+  and split again by tantivy's ``whitespace`` tokenizer (frequencies, no positions).
+* ``text_exact``: the unstemmed chain as a pre-tokenized string with our positions (a
+  hyphenated word and its joined form share one), for quoted phrases.
+* Facets (``tag``, ``entity``, ``annotator``, ``author``, ``site``, ``language``, ``year``,
+  ``kind``): ``raw`` text fields, multi-valued where Whoosh's are, fast for counting.
+* ``saved_key`` / ``published_key``: the dates as sortable integers (:func:`date_key`).
+* ``row``: the export row, pickled (stored); article texts stay in the store.
+
+Layout, locking and swapping follow the Whoosh index (:mod:`indexer.index`), one level down::
+
+    index/tantivy/current -> builds/<stamp>    index/tantivy/.lock
+
+Each build directory also holds ``indexer-meta.json`` (build time, fields in use, documents).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import tantivy
+
+from .. import analysis
+from ..config import Paths
+from ..errors import IndexMissingError
+from ..index import (
+    FACETS,
+    MULTI_VALUED,
+    SEARCH_FIELDS,
+    IndexSummary,
+    _clean_builds,
+    _swap,
+    build_lock,
+    store_documents,
+)
+from ..store import Store
+
+META = "indexer-meta.json"
+LANG_FIELDS = ("text_fr", "text_en", "text_fold")
+HEAP_BYTES = 256_000_000  # like Whoosh's limitmb=256: more bought nothing but memory
+_WORD = re.compile(analysis.WORD_PATTERN)
+_DIGITS = re.compile(r"\D")
+
+
+@dataclass(frozen=True)
+class EngineDir:
+    """Where one engine keeps its builds: the ``index`` attribute the lock/swap helpers read."""
+
+    index: Path
+
+
+def engine_dir(paths: Paths) -> EngineDir:
+    """``index/tantivy`` under ``paths``."""
+    return EngineDir(paths.index / "tantivy")
+
+
+def make_schema() -> tantivy.Schema:
+    """The tantivy schema (see the module docstring)."""
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("hash", stored=True, tokenizer_name="raw")
+    sb.add_bytes_field("row", stored=True)
+    for name in LANG_FIELDS:
+        sb.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
+    sb.add_text_field("text_exact", tokenizer_name="whitespace", index_option="position")
+    for name in FACETS:
+        sb.add_text_field(name, tokenizer_name="raw", fast=True)
+    sb.add_unsigned_field("saved_key", indexed=True, fast=True)
+    sb.add_unsigned_field("published_key", indexed=True, fast=True)
+    return sb.build()
+
+
+def date_key(value: str | None, fill: str = "0") -> int:
+    """An ISO date or datetime as a sortable integer: its first 14 digits, padded with ``fill``.
+
+    ``2019-06-15T10:20:00+00:00`` -> 20190615102000, ``2019`` -> 20190000000000; empty -> 0.
+    Sorting by it sorts like the ISO strings Whoosh compares (same format, any precision).
+    """
+    if not value:
+        return 0
+    head = value[:19]
+    digits = head.replace("-", "").replace(":", "").replace("T", "")
+    if not (digits.isascii() and digits.isdigit()):
+        digits = _DIGITS.sub("", head)
+    return int(digits.ljust(14, fill)[:14]) if digits else 0
+
+
+# -- analysis: our chains, once per distinct word ---------------------------------------------
+
+
+class Tokens:
+    """The tokens our chains give a text, computed word by word with a cache.
+
+    Every filter of :mod:`indexer.analysis` works on one token at a time (positions only shift
+    after a hyphen split), so analysing a text equals analysing each of its words and
+    renumbering: each distinct word goes through the real analyzers once. The language chains'
+    tokens go to tantivy joined by spaces; so do the exact chain's, with their positions,
+    unless a word puts two tokens at one position (``data-centers`` and ``datacenters``): that
+    text goes as a pre-tokenized string carrying our positions.
+    """
+
+    def __init__(self, cachesize: int = 500_000):
+        self.cachesize = cachesize
+        self.exact = analysis.exact_analyzer()
+        self.chains = {
+            "text_fr": analysis.french_analyzer(),
+            "text_en": analysis.english_analyzer(),
+            "text_fold": analysis.folding_analyzer(),
+        }
+        self._cache: dict[str, dict[str, tuple]] = {name: {} for name in self.chains}
+
+    def _word(self, word: str, lang_field: str) -> tuple:
+        """(exact tokens joined, language tokens joined, whether two exact tokens share a
+        position, exact (text, relative position) pairs, positions the word takes)."""
+        exact = tuple((t.text, t.pos) for t in self.exact(word, positions=True, mode="index"))
+        stems = " ".join(t.text for t in self.chains[lang_field](word, mode="index"))
+        shared = [pos for _, pos in exact] != list(range(len(exact)))
+        width = max((pos for _, pos in exact), default=-1) + 1
+        entry = (" ".join(t for t, _ in exact), stems, shared, exact, width)
+        cache = self._cache[lang_field]
+        if len(cache) >= self.cachesize:
+            cache.clear()
+        cache[word] = entry
+        return entry
+
+    def analyse(self, text: str, lang_field: str) -> tuple[str | list[tantivy.Token], str]:
+        """(the exact tokens: a space-joined string, or tantivy tokens with our positions when
+        some share one; the language chain's tokens joined by spaces)."""
+        cache = self._cache[lang_field]
+        entries = [cache.get(w) or self._word(w, lang_field) for w in _WORD.findall(text)]
+        stems = " ".join([e[1] for e in entries if e[1]])
+        if not any(e[2] for e in entries):
+            return " ".join([e[0] for e in entries]), stems
+        token = tantivy.Token
+        exact = []
+        base = 0
+        for e in entries:  # offsets are not used: snippets are made from the store's text
+            for t, pos in e[3]:
+                exact.append(token(t, base + pos, 0, 0))
+            base += e[4]
+        return exact, stems
+
+
+def to_document(doc: dict, tokens: Tokens) -> tantivy.Document:
+    """The tantivy document of one :func:`indexer.index.store_documents` field dict."""
+    lang_field = next((f for f in LANG_FIELDS if f in doc), "text_fold")
+    exact, stems = tokens.analyse(doc["text_exact"] or "", lang_field)
+    # The row is pickled, as Whoosh stores its fields: 3x faster than JSON, and the index
+    # is ours (derived from the store, rebuilt at will).
+    out = tantivy.Document(id=doc["id"], hash=doc["hash"])
+    out.add_bytes("row", pickle.dumps(doc["row"], 5))
+    out.add_unsigned("saved_key", date_key(doc.get("saved")))
+    out.add_unsigned("published_key", date_key(doc.get("published")))
+    if stems:
+        out.add_text(lang_field, stems)
+    if isinstance(exact, str):
+        if exact:
+            out.add_text("text_exact", exact)
+    else:
+        out.add_pre_tokenized_text("text_exact", tantivy.PreTokenizedString("", exact))
+    for name in FACETS:
+        value = doc.get(name)
+        if value:
+            if name in MULTI_VALUED:
+                for v in facet_values(doc, name):
+                    out.add_text(name, v)
+            else:
+                out.add_text(name, value)
+    return out
+
+
+def facet_values(doc: dict, name: str) -> list[str]:
+    """A facet's values in a Whoosh field dict: comma lists split (KEYWORD), single IDs as is."""
+    value = doc.get(name)
+    if not value:
+        return []
+    if name in MULTI_VALUED:  # Whoosh's comma KEYWORD: stripped, empty parts dropped, a set
+        return sorted({v.strip() for v in value.split(",") if v.strip()})
+    return [value]
+
+
+# -- where the index lives -----------------------------------------------------------------
+
+
+def current_dir(paths: Paths) -> Path | None:
+    """The build ``index/tantivy/current`` points to, or None when there is none."""
+    link = engine_dir(paths).index / "current"
+    if not link.is_symlink():
+        return None
+    target = Path(os.path.realpath(link))
+    if not (target / META).exists() or not tantivy.Index.exists(str(target)):
+        return None
+    return target
+
+
+def open_index(paths: Paths) -> tuple[tantivy.Index, dict]:
+    """(the current tantivy index, its metadata), or raise :class:`IndexMissingError`."""
+    target = current_dir(paths)
+    if target is None:
+        raise IndexMissingError(
+            f"no tantivy index under {engine_dir(paths).index}: "
+            "run `indexer index --engine tantivy` first"
+        )
+    meta = json.loads((target / META).read_text())
+    return tantivy.Index.open(str(target)), meta
+
+
+def _write_meta(build: Path, fields: set[str], docs: int) -> None:
+    meta = {
+        "built": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "fields": [f for f in SEARCH_FIELDS if f in fields],
+        "docs": docs,
+        "tantivy": tantivy.__version__,
+    }
+    tmp = build / f".{META}.tmp"
+    tmp.write_text(json.dumps(meta, indent=1))
+    os.replace(tmp, build / META)
+
+
+# -- building ------------------------------------------------------------------------------
+
+
+def build_index(
+    paths: Paths,
+    rebuild: bool = False,
+    *,
+    entities: bool = True,
+    wait: float = 0.0,
+    progress=None,
+) -> IndexSummary:
+    """Bring the tantivy index up to date with the store (as :func:`indexer.index.build_index`).
+
+    Same contract as the Whoosh build: incremental by content hash, or built aside and swapped
+    in atomically with ``rebuild`` (or when there is none yet); one build at a time per engine
+    (:class:`~indexer.errors.BusyError` after ``wait`` seconds). The writer uses one thread.
+    """
+    started = time.monotonic()
+    where = engine_dir(paths)
+    with build_lock(where, wait):
+        entity_count = 0
+        if entities:
+            from ..entities import compute_entities  # spaCy only when asked for
+
+            entity_count = compute_entities(paths).analysed
+        current = current_dir(paths)
+        if rebuild or current is None:
+            summary = _build_aside(paths, progress)
+        else:
+            _clean_builds(where, current)
+            summary = _update(paths, current, progress)
+    summary.entities = entity_count
+    summary.seconds = round(time.monotonic() - started, 3)
+    return summary
+
+
+def _build_aside(paths: Paths, progress) -> IndexSummary:
+    where = engine_dir(paths)
+    _clean_builds(where, current_dir(paths))  # leftovers of a killed build
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f") + f"-{os.getpid()}"
+    build = where.index / "builds" / stamp
+    build.mkdir(parents=True)
+    summary = IndexSummary(path=str(build), rebuilt=True)
+    fields: set[str] = set()
+    try:
+        index = tantivy.Index(make_schema(), path=str(build))
+        writer = index.writer(heap_size=HEAP_BYTES, num_threads=1)
+        tokens = Tokens()
+        with Store(paths.db) as store:
+            for doc in store_documents(store):
+                writer.add_document(to_document(doc, tokens))
+                fields.update(f for f in SEARCH_FIELDS if doc.get(f))
+                summary.added += 1
+                summary.by_kind[doc["kind"]] = summary.by_kind.get(doc["kind"], 0) + 1
+                if progress and summary.added % 500 == 0:
+                    progress(summary.added)
+        writer.commit()
+        writer.wait_merging_threads()
+        _write_meta(build, fields, summary.added)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    _swap(where, build)
+    _clean_builds(where, build)
+    return summary
+
+
+def indexed_hashes(index: tantivy.Index) -> dict[str, str]:
+    """``id -> content hash`` of every document in ``index``."""
+    searcher = index.searcher()
+    if not searcher.num_docs:
+        return {}
+    hits = searcher.search(tantivy.Query.all_query(), searcher.num_docs, count=False).hits
+    out = {}
+    for _, address in hits:
+        doc = searcher.doc(address)
+        out[doc.get_first("id")] = doc.get_first("hash")
+    return out
+
+
+def _update(paths: Paths, current: Path, progress) -> IndexSummary:
+    index = tantivy.Index.open(str(current))
+    indexed = indexed_hashes(index)
+    meta = json.loads((current / META).read_text())
+    fields = set(meta.get("fields", []))
+    summary = IndexSummary(path=str(current), rebuilt=False)
+    writer = index.writer(heap_size=HEAP_BYTES, num_threads=1)
+    try:
+        seen: set[str] = set()
+        tokens = Tokens()
+        with Store(paths.db) as store:
+            for doc in store_documents(store):
+                seen.add(doc["id"])
+                summary.by_kind[doc["kind"]] = summary.by_kind.get(doc["kind"], 0) + 1
+                old = indexed.get(doc["id"])
+                if old == doc["hash"]:
+                    summary.unchanged += 1
+                    continue
+                if old is not None:
+                    writer.delete_documents_by_term("id", doc["id"])
+                writer.add_document(to_document(doc, tokens))
+                fields.update(f for f in SEARCH_FIELDS if doc.get(f))
+                summary.added += old is None
+                summary.updated += old is not None
+                if progress:
+                    progress(summary.added + summary.updated)
+        for gone in set(indexed) - seen:
+            writer.delete_documents_by_term("id", gone)
+            summary.deleted += 1
+        if not (summary.added or summary.updated or summary.deleted):
+            writer.rollback()
+            return summary
+        writer.commit()
+        writer.wait_merging_threads()
+    except BaseException:
+        writer.rollback()
+        raise
+    _write_meta(current, fields, summary.total)
+    return summary

@@ -1,0 +1,411 @@
+"""One suite, two engines: Whoosh and tantivy give the same hits and the same facet counts.
+
+Each behaviour test runs once per engine (``engine`` is parametrized); the agreement tests
+compare the two engines directly over a grid of queries and filters on the same stores.
+Rankings may differ (BM25F vs BM25): they are measured in bench/bench_engines.py, not tested.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from whoosh import query as wq
+
+from bench.synth import populate
+from indexer import analysis
+from indexer.cli import main
+from indexer.config import Paths
+from indexer.engines import resolve_engine
+from indexer.engines.tantivy_index import Tokens, current_dir, date_key, engine_dir
+from indexer.engines.tantivy_search import WordCachedAnalyzer, open_searcher, translate
+from indexer.errors import BusyError, IndexerError, IndexMissingError, QueryError
+from indexer.index import FACETS, build_index, build_lock
+from indexer.ingest import import_files
+from indexer.search import open_searcher as open_any
+from indexer.search import search
+from indexer.store import Store, now_iso
+
+SEED = Path(__file__).resolve().parent.parent / "corpus" / "exports" / "qn2019-association.txt"
+ENGINES = ["whoosh", "tantivy"]
+
+
+def build_both(paths: Paths) -> Paths:
+    for engine in ENGINES:
+        build_index(paths, entities=False, engine=engine)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory) -> Paths:
+    """The bundled export, indexed by both engines."""
+    paths = Paths(tmp_path_factory.mktemp("seeded"))
+    import_files(paths, [SEED])
+    return build_both(paths)
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory) -> Paths:
+    """The export, 400 synthetic excerpts, one article aligned with one excerpt; both engines."""
+    paths = Paths(tmp_path_factory.mktemp("mixed"))
+    import_files(paths, [SEED])
+    with Store(paths.db) as store:
+        populate(store, 400, seed=3)
+        add_article(store)
+    return build_both(paths)
+
+
+def add_article(store: Store) -> None:
+    """Give the first seed excerpt an article around it, with an author, and an alignment."""
+    eid, bid, text = store.conn.execute(
+        "SELECT e.id, e.bookmark_id, e.text FROM excerpts e JOIN bookmarks b ON b.id=e.bookmark_id"
+        " WHERE b.url IS NULL ORDER BY e.bookmark_id, e.seq LIMIT 1"
+    ).fetchone()
+    article = f"Avant le passage, une phrase témoin. {text} Après le passage, une autre."
+    start = article.index(text)
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO articles(bookmark_id, sha256, extractor_version, status, text, title,"
+            " author, published, site_name, language, extracted_at)"
+            " VALUES (?, 'x', 'test', 'ok', ?, 'Titre', 'Jeanne Autrice', '2019-02-01',"
+            " 'Site Témoin', 'fr', ?)",
+            (bid, article, now_iso()),
+        )
+        conn.execute(
+            'INSERT INTO alignments(excerpt_id, method, start, "end", score, aligned_at)'
+            " VALUES (?, 'exact', ?, ?, 1.0, ?)",
+            (eid, start, start + len(text), now_iso()),
+        )
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> str:
+    return request.param
+
+
+def found(paths, engine, query="", **kw):
+    return search(paths, query, limit=10_000, engine=engine, **kw)
+
+
+def ids(results) -> set[str]:
+    return {h.row["id"] for h in results.hits}
+
+
+def sql_ids(paths, sql, *args) -> set[str]:
+    with sqlite3.connect(paths.db) as conn:
+        return {r[0] for r in conn.execute(sql, args)}
+
+
+# -- French matching, on each engine ---------------------------------------------------------
+
+
+def test_uberisation_with_or_without_accent(seeded, engine):
+    plain, accented = found(seeded, engine, "uberisation"), found(seeded, engine, "ubérisation")
+    assert plain.total >= 1 and ids(plain) == ids(accented)
+
+
+def test_etat_finds_l_etat(seeded, engine):
+    hits = found(seeded, engine, "etat")
+    assert any(re.search(r"l['’]État", h.row["text"]) for h in hits.hits)
+    assert ids(hits) == ids(found(seeded, engine, "l’État")) == ids(found(seeded, engine, "État"))
+
+
+def test_data_center_finds_data_centers(seeded, engine):
+    hits = found(seeded, engine, "data center")
+    hyphenated = [h for h in hits.hits if "data-centers" in h.row["text"]]
+    assert hyphenated and any("data center" not in h.row["text"] for h in hyphenated)
+    assert ids(found(seeded, engine, "data-centers")) == ids(hits)
+    joined = found(seeded, engine, "datacenter")
+    assert {h.row["id"] for h in hyphenated} <= ids(joined)
+
+
+def test_quoted_phrase_is_those_words_in_that_order(seeded, engine):
+    hits = found(seeded, engine, '"data centers"')
+    pattern = re.compile(r"data[\s\-]+centers", re.IGNORECASE)
+    with sqlite3.connect(seeded.db) as conn:
+        texts = [t for (t,) in conn.execute("SELECT text FROM excerpts")]
+    assert hits.total == sum(1 for t in texts if pattern.search(t)) > 0
+    assert found(seeded, engine, '"centers data"').total == 0
+    singular = found(seeded, engine, '"infrastructures numériques"')
+    assert all("infrastructures numériques" in h.row["text"] for h in singular.hits)
+
+
+def test_snippet_marks_the_matched_words(seeded, engine):
+    r = search(seeded, "ubérisation", engine=engine)
+    assert r.hits[0].score > 0 and "[ubérisation]" in r.hits[0].snippet.marked().lower()
+    assert r.rows()[0]["relevance"] == r.hits[0].score
+
+
+def test_query_syntax(seeded, engine):
+    def total(q):
+        return found(seeded, engine, q).total
+
+    assert total("ademe cnil") <= total("ademe") <= total("ademe OR cnil")
+    assert total("ademe NOT cnil") == total("ademe") - total("ademe cnil")
+    assert total("numériq*") >= total("numérique") > 0
+    assert total("datta~") > 0 and total("tag:association") == 78
+    assert total("(ademe OR cnil) numérique") <= total("ademe OR cnil")
+    assert total('annotator:"Aurialie Jublin"') == 78
+
+
+@pytest.mark.parametrize("query, message", [
+    ('"data centers', "unbalanced quote"),
+    ("(ademe OR cnil", "unbalanced parenthesis"),
+    ("foo:bar", "unknown field 'foo'"),
+])
+def test_bad_queries_raise_query_error(seeded, engine, query, message):
+    with pytest.raises(QueryError, match=re.escape(message)):
+        search(seeded, query, engine=engine)
+
+
+def test_unknown_values_get_the_same_advice(seeded, engine):
+    with pytest.raises(QueryError, match="did you mean --tag 'association'"):
+        search(seeded, "etat", filters={"tag": ["asociation"]}, engine=engine)
+    with pytest.raises(QueryError, match="known annotator: use --annotator"):
+        search(seeded, "etat", filters={"author": ["Aurialie Jublin"]}, engine=engine)
+
+
+def test_no_hit_gives_a_hint(seeded, mixed, engine):
+    assert "numeriqe -> numerique" in search(seeded, "numeriqe", engine=engine).hint
+    r = search(mixed, "ubérisation", filters={"annotator": ["Aurialie Jublin"], "tag": ["cnil"]},
+               engine=engine)
+    assert r.total == 0 and "without the filters" in r.hint
+
+
+# -- filters, facets, scopes, sort and pages, on each engine -------------------------------------
+
+
+def test_filters_or_within_a_facet_and_across_facets(mixed, engine):
+    everything = ids(found(mixed, engine))
+    tagged = ids(found(mixed, engine, filters={"tag": ["sobriété"]}))
+    assert tagged == sql_ids(mixed, "SELECT e.id FROM excerpts e JOIN tags t"
+                             " ON t.bookmark_id=e.bookmark_id WHERE t.tag=?", "sobriété")
+    two = ids(found(mixed, engine, filters={"tag": ["sobriété", "cnil"]}))
+    assert tagged < two < everything
+    person = ids(found(mixed, engine, filters={"annotator": "lea bonnet"}))
+    assert person == sql_ids(mixed, "SELECT id FROM excerpts WHERE annotator=?", "Léa Bonnet")
+    both = ids(found(mixed, engine, filters={"tag": ["sobriété", "cnil"],
+                                             "annotator": ["Léa Bonnet"]}))
+    assert both == two & person
+    assert ids(found(mixed, engine, filters={"author": ["Jeanne Autrice"]})) == sql_ids(
+        mixed, "SELECT e.id FROM excerpts e JOIN articles a USING(bookmark_id)")
+
+
+def test_date_range(mixed, engine):
+    year = ids(found(mixed, engine, filters={"year": ["2015"]}))
+    dated = ids(found(mixed, engine, since="2015", until="2015-12-31"))
+    assert year == dated == sql_ids(
+        mixed, "SELECT e.id FROM excerpts e JOIN bookmarks b ON b.id=e.bookmark_id"
+        " WHERE b.created_at LIKE '2015%'")
+    assert ids(found(mixed, engine, since="2020-06")) == sql_ids(
+        mixed, "SELECT e.id FROM excerpts e JOIN bookmarks b ON b.id=e.bookmark_id"
+        " WHERE b.created_at >= '2020-06'")
+
+
+def test_facet_counts_equal_the_store(mixed, engine):
+    r = search(mixed, "", facets=["tag", "annotator"], limit=1, engine=engine)
+    with sqlite3.connect(mixed.db) as conn:
+        tags = dict(conn.execute("SELECT t.tag, COUNT(*) FROM excerpts e JOIN tags t"
+                                 " ON t.bookmark_id=e.bookmark_id GROUP BY t.tag"))
+        people = dict(conn.execute("SELECT annotator, COUNT(*) FROM excerpts GROUP BY annotator"))
+    assert dict(r.facets["tag"]) == tags and dict(r.facets["annotator"]) == people
+
+
+def test_scopes_sort_and_pages(mixed, engine):
+    descriptions = found(mixed, engine, scope="descriptions")
+    assert {h.kind for h in descriptions.hits} == {"description"}
+    articles = search(mixed, "témoin", scope="articles", engine=engine)
+    assert articles.total == 1 and "[témoin]" in articles.hits[0].snippet.marked()
+    everything = search(mixed, "", scope="all", facets=["kind"], engine=engine)
+    assert dict(everything.facets["kind"])["article"] == 1
+    newest = search(mixed, "", sort="saved", limit=20, engine=engine)
+    saved = [h.row["created_at"] for h in newest.hits]
+    assert saved == sorted(saved, reverse=True)
+    pages = [search(mixed, "numérique", page=p, limit=7, engine=engine) for p in (1, 2, 3)]
+    assert len({r.total for r in pages}) == 1
+    assert sum(len(r.hits) for r in pages) == len(set().union(*map(ids, pages)))
+
+
+def test_aligned_excerpt_shows_its_article_context(mixed, engine):
+    r = search(mixed, "", filters={"author": ["Jeanne Autrice"]}, context=40, engine=engine)
+    assert r.hits[0].context_before.endswith("phrase témoin. ")
+    assert r.hits[0].context_after.startswith(" Après le passage")
+
+
+def test_missing_index(tmp_path, engine):
+    with pytest.raises(IndexMissingError, match="first"):
+        search(Paths(tmp_path), "etat", engine=engine)
+
+
+# -- the two engines agree --------------------------------------------------------------------
+
+QUERIES = [
+    "", "uberisation", "ubérisation", "etat", "l’État", "data center", "data-centers",
+    "datacenter", '"data centers"', '"gestion commune"', "données personnelles",
+    "ademe OR cnil", "ademe NOT cnil", "NOT numérique", "(ademe OR cnil) numérique",
+    "numériq*", "num*ique", "datta~", "donnees~2/2", "tag:association", "lang:fr",
+    'annotator:"Léa Bonnet"', "kind:description", "year:[2015 TO 2017]", "email",
+    "e-mail professionnel", "aujourd'hui", "coeur", "cœur", "citoyens^2 numérique",
+]
+NARROWINGS = [
+    {},
+    {"filters": {"tag": ["sobriété", "cnil"]}},
+    {"filters": {"tag": ["données"], "annotator": ["Léa Bonnet", "Thomas Ferrand"]}},
+    {"scope": "all", "since": "2015", "until": "2018-06"},
+    {"scope": "descriptions", "filters": {"site": ["Reporterre"]}},
+    {"filters": {"author": ["Jeanne Autrice"]}, "scope": "all"},
+]
+
+
+@pytest.mark.parametrize("narrowing", NARROWINGS, ids=lambda n: ",".join(n) or "none")
+def test_same_hits_and_facet_counts(mixed, narrowing):
+    for query in QUERIES:
+        w, t = (found(mixed, e, query, facets=FACETS, context=0, **narrowing) for e in ENGINES)
+        assert (query, ids(t), t.total) == (query, ids(w), w.total)
+        assert t.facets == w.facets, query
+
+
+@pytest.mark.parametrize("sort", ["saved", "published"])
+def test_same_order_of_dates(mixed, sort):
+    w, t = (found(mixed, e, "numérique", sort=sort, scope="all") for e in ENGINES)
+    assert [h.row.get("created_at" if sort == "saved" else "published") for h in t.hits] == [
+        h.row.get("created_at" if sort == "saved" else "published") for h in w.hits]
+
+
+def test_same_snippets(seeded):
+    for query in ["ubérisation", "etat", "data center", '"data centers"', "numériq*", "datta~"]:
+        w, t = (search(seeded, query, limit=10_000, engine=e) for e in ENGINES)
+        by_id = {h.row["id"]: h.snippet.marked() for h in w.hits}
+        assert {h.row["id"]: h.snippet.marked() for h in t.hits} == by_id, query
+
+
+def test_same_answers_on_the_seed(seeded):
+    for query in QUERIES:
+        w, t = (found(seeded, e, query, facets=["tag", "annotator", "site", "year"])
+                for e in ENGINES)
+        assert (query, ids(t), t.facets) == (query, ids(w), w.facets)
+
+
+# -- tantivy's tokens are our analyzers' tokens -------------------------------------------------
+
+TRICKY = [
+    "L’État et l'ubérisation : jusqu’où ? Aujourd'hui, les data-centers d’Île-de-France.",
+    "e-mail, t-shirt, 2019-2020, Saint-Étienne-du-Rouvray, qu'il, QU’ELLE, cœur, Œuvre",
+    "Les données   personnelles\tdes citoyens — ‘quotes’, l’ , d' ou jusqu'",
+    "The data centers' energy is growing; isn't it? Les États-Unis, l'e-commerce.",
+    "", "---", "ça-là", "l'", "x-1-y-2",
+]
+
+
+def whoosh_tokens(text: str, field: str) -> tuple[list[tuple[str, int]], list[str]]:
+    exact = [(t.text, t.pos) for t in analysis.exact_analyzer()(text, positions=True,
+                                                                 mode="index")]
+    chains = {"text_fr": analysis.french_analyzer(), "text_en": analysis.english_analyzer(),
+              "text_fold": analysis.folding_analyzer()}
+    return exact, [t.text for t in chains[field](text, mode="index")]
+
+
+@pytest.mark.parametrize("field", ["text_fr", "text_en", "text_fold"])
+def test_word_by_word_analysis_equals_the_chains(seeded, field):
+    with sqlite3.connect(seeded.db) as conn:
+        texts = TRICKY + [t for (t,) in conn.execute("SELECT text FROM excerpts")]
+    tokens = Tokens(cachesize=50)  # small: the cache is cleared while we go
+    for text in texts:
+        exact, stems = tokens.analyse(text, field)
+        if isinstance(exact, str):
+            exact = [(t, i) for i, t in enumerate(exact.split())]
+        else:
+            exact = [(t.text, t.position) for t in exact]
+        assert (exact, stems.split()) == whoosh_tokens(text, field), text
+
+
+def test_word_cached_analyzer_gives_the_same_spans(seeded):
+    with sqlite3.connect(seeded.db) as conn:
+        texts = TRICKY + [t for (t,) in conn.execute("SELECT text FROM excerpts LIMIT 40")]
+    for make in (analysis.french_analyzer, analysis.exact_analyzer, analysis.english_analyzer):
+        real, cached = make(), WordCachedAnalyzer(make(), cachesize=30)
+        for text in texts:
+            want = [(t.text, t.startchar, t.endchar) for t in real(text, chars=True, mode="index")]
+            assert [tuple(t) for t in cached(text)] == want, text
+
+
+def test_date_keys_sort_like_the_strings():
+    values = ["2019", "2019-06", "2019-06-15", "2019-06-15T10:20:00+00:00", "2020-01-01", ""]
+    assert sorted(values, key=date_key) == sorted(values)
+    assert date_key("2015-12-31", fill="9") == 20151231999999 and date_key(None) == 0
+
+
+# -- choosing the engine; the tantivy index's life ---------------------------------------------
+
+
+def test_engine_setting(monkeypatch, seeded):
+    monkeypatch.delenv("INDEXER_ENGINE", raising=False)
+    assert resolve_engine() == "whoosh" and resolve_engine("Tantivy") == "tantivy"
+    monkeypatch.setenv("INDEXER_ENGINE", "tantivy")
+    assert resolve_engine() == "tantivy" and resolve_engine("whoosh") == "whoosh"
+    assert search(seeded, "etat").total == search(seeded, "etat", engine="whoosh").total
+    with open_any(seeded) as s:
+        assert s.engine == "tantivy" and search(s, "etat").index_built == s.built
+    monkeypatch.setenv("INDEXER_ENGINE", "lucene")
+    with pytest.raises(IndexerError, match="unknown engine 'lucene'"):
+        search(seeded, "etat")
+
+
+def test_unsupported_query_types_name_themselves(seeded):
+    with open_searcher(seeded) as s:
+        near = wq.Ordered([wq.Term("text_exact", "data"), wq.Term("text_exact", "centers")])
+        with pytest.raises(QueryError, match="does not support Ordered"):
+            translate(s, near)
+
+
+def test_tantivy_index_updates_swaps_and_locks(home):
+    import_files(home, [SEED])
+    first = build_index(home, entities=False, engine="tantivy")
+    assert first.rebuilt and first.by_kind == {"excerpt": 78, "description": 13}
+    built = current_dir(home)
+    assert built.parent == home.index / "tantivy" / "builds"
+    assert not (home.index / "current").exists()  # Whoosh's index is not touched
+    again = build_index(home, entities=False, engine="tantivy")
+    assert not again.rebuilt and again.unchanged == 91
+    with Store(home.db) as store, store.transaction() as conn:
+        eid = conn.execute("SELECT id FROM excerpts ORDER BY id LIMIT 1").fetchone()[0]
+        gone = conn.execute("SELECT id FROM excerpts ORDER BY id DESC LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE excerpts SET text = text || ' zorglub' WHERE id=?", (eid,))
+        conn.execute("DELETE FROM excerpts WHERE id=?", (gone,))
+    s = build_index(home, entities=False, engine="tantivy")
+    assert (s.updated, s.deleted, s.added) == (1, 1, 0)
+    assert [h.row["id"] for h in search(home, "zorglub", engine="tantivy").hits] == [eid]
+    with open_searcher(home) as before:
+        build_index(home, rebuild=True, entities=False, engine="tantivy")
+        assert current_dir(home) != built and not built.exists()
+        assert search(before, "").total == 77  # the old build still answers
+    assert len(list((home.index / "tantivy" / "builds").iterdir())) == 1
+    with build_lock(engine_dir(home)):
+        with pytest.raises(BusyError):
+            build_index(home, entities=False, engine="tantivy")
+        build_index(home, entities=False, engine="whoosh")  # one lock per engine
+
+
+def run_cli(capsys, home: Paths, *args: str) -> tuple[int, str, str]:
+    code = 0
+    try:
+        main(["--home", str(home.home), *args])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_engine_option(capsys, seeded):
+    code, out, _ = run_cli(capsys, seeded, "index", "--engine", "tantivy", "--no-entities")
+    assert code == 0 and "index updated" in out and "91 unchanged" in out
+    w = run_cli(capsys, seeded, "search", "data center", "--format", "jsonl", "--limit", "100")
+    t = run_cli(capsys, seeded, "search", "data center", "--format", "jsonl", "--limit", "100",
+                "--engine", "tantivy")
+    assert w[0] == t[0] == 0 and len(w[1].splitlines()) == len(t[1].splitlines()) > 0
+    code, out, _ = run_cli(capsys, seeded, "facets", "--engine", "tantivy", "--field", "tag")
+    assert code == 0 and "association  78" in out
+    code, _, err = run_cli(capsys, seeded, "search", "etat", "--engine", "lucene")
+    assert code != 0 and "unknown engine 'lucene'" in err and "Traceback" not in err
