@@ -450,7 +450,7 @@ class _Page:
     text_hash: str | None = None
     version: str | None = None
     main: Target | None = None
-    fallback: Target | None = None
+    fallback: Target | str | None = None  # a string until a miss in main needs it
 
 
 _EXCERPTS = """
@@ -459,8 +459,10 @@ SELECT e.id, e.bookmark_id, e.seq, e.text, e.prefix AS h_prefix, e.suffix AS h_s
        a.in_main_text, a.text_hash, a.extractor_version, a.orphan_cause, a.aligned_at
 FROM excerpts e JOIN bookmarks b ON b.id = e.bookmark_id
 LEFT JOIN alignments a ON a.excerpt_id = e.id
+WHERE e.bookmark_id >= ? AND e.bookmark_id <= ?
 ORDER BY e.bookmark_id, e.seq
 """
+CHUNK = 500  # bookmarks read at once: memory stays flat however big the store
 
 _UPSERT = """
 INSERT INTO alignments(excerpt_id, method, start, "end", score, matched_text, prefix, suffix,
@@ -477,58 +479,125 @@ ON CONFLICT(excerpt_id) DO UPDATE SET method=excluded.method, start=excluded.sta
 
 
 def align_all(store: Store, options: AlignOptions = AlignOptions(),
-              progress: Callable[[int], None] | None = None) -> AlignSummary:
+              progress: Callable[[int], None] | None = None, workers: int = 1) -> AlignSummary:
     """The align stage: every excerpt whose alignment is missing or stale gets one.
 
     Stale means: the article's ``text_hash`` or ``extractor_version`` differ from those the
     alignment was made on, the excerpt changed since, or its page's orphan cause changed.
     Excerpts whose page is not fetched or extracted yet are left for a later run. Writes one
     transaction per ``options.batch_size`` excerpts; ``progress(n)`` is called per excerpt.
+    Bookmarks are read :data:`CHUNK` at a time; ``workers`` > 1 aligns them in that many
+    processes (this process alone reads and writes the store).
     """
     began = time.perf_counter()
     summary = AlignSummary()
-    rows = store.conn.execute(_EXCERPTS).fetchall()
-    summary.excerpts = len(rows)
     batch: list[tuple] = []
-    page_id, page, prev_end = None, None, None
+    for rows, results in _outcomes(store, options, workers):
+        summary.excerpts += rows
+        for kind, value in results:
+            if progress:
+                progress(1)
+            if kind == "pending":
+                summary.pending += 1
+            elif kind == "unchanged":
+                summary.unchanged += 1
+            else:
+                batch.append(value[0])
+                _count(summary, value[1])
+            if len(batch) >= options.batch_size:
+                _write(store, batch)
+                batch = []
+    _write(store, batch)
+    summary.seconds = round(time.perf_counter() - began, 3)
+    return summary
+
+
+def _groups(store: Store) -> Iterable[tuple[list[dict], dict]]:
+    """(excerpt rows, page row) per bookmark, read CHUNK bookmarks at a time."""
+    last = ""
+    while True:
+        ids = [r[0] for r in store.conn.execute(
+            "SELECT DISTINCT bookmark_id FROM excerpts WHERE bookmark_id > ?"
+            " ORDER BY bookmark_id LIMIT ?", (last, CHUNK))]
+        if not ids:
+            return
+        last = ids[-1]
+        rows = [dict(r) for r in store.conn.execute(_EXCERPTS, (ids[0], ids[-1]))]
+        start = 0
+        for end in range(1, len(rows) + 1):
+            if end == len(rows) or rows[end]["bookmark_id"] != rows[start]["bookmark_id"]:
+                group = rows[start:end]
+                yield group, _page_row(store, group[0]["bookmark_id"], group[0]["url"])
+                start = end
+
+
+def _outcomes(store: Store, options: AlignOptions, workers: int):
+    """(number of rows, results) per bookmark, from this process or from a pool."""
+    if workers <= 1:
+        for rows, page in _groups(store):
+            yield len(rows), _align_group(rows, page, options)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        window, futures = workers * 8, []  # bounded look-ahead
+        for rows, page in _groups(store):
+            futures.append((len(rows), pool.submit(_align_group, rows, page, options)))
+            if len(futures) >= window:
+                n, future = futures.pop(0)
+                yield n, future.result()
+        for n, future in futures:
+            yield n, future.result()
+
+
+def _align_group(rows: list[dict], page_row: dict, options: AlignOptions) -> list[tuple]:
+    """One bookmark's excerpts, in reading order: ("pending"|"unchanged"|"aligned", value)."""
+    page = _page_of(page_row)
+    out: list[tuple] = []
+    prev_end = None
     for row in rows:
-        if page is None or row["bookmark_id"] != page_id:
-            page_id, page, prev_end = row["bookmark_id"], _page(store, row), None
-        if progress:
-            progress(1)
         if page.pending:
-            summary.pending += 1
+            out.append(("pending", None))
             continue
         if not options.force and not _stale(row, page):
-            summary.unchanged += 1
+            out.append(("unchanged", None))
             if row["in_main_text"] and row["end"] is not None:
                 prev_end = row["end"]
             continue
         result = _align_row(row, page, prev_end, options)
         if result.in_main_text and result.end is not None:
             prev_end = result.end
-        batch.append(_values(row["id"], result, page))
-        _count(summary, result)
-        if len(batch) >= options.batch_size:
-            _write(store, batch)
-            batch = []
-    _write(store, batch)
-    summary.seconds = round(time.perf_counter() - began, 3)
-    return summary
+        out.append(("aligned", (_values(row["id"], result, page), result)))
+    return out
+
+
+def _page_row(store: Store, bid: str, url: str | None) -> dict:
+    """What the store holds of one bookmark's page (plain values, for a worker)."""
+    art = store.conn.execute(
+        "SELECT status, text, text_hash, fallback_text, extractor_version FROM articles"
+        " WHERE bookmark_id=?", (bid,)).fetchone()
+    fetch = None
+    if art is None:
+        fetch = store.conn.execute(
+            "SELECT error FROM fetches WHERE bookmark_id=?", (bid,)).fetchone()
+    return {"url": url, "art": dict(art) if art else None,
+            "fetched": fetch is not None, "fetch_error": fetch["error"] if fetch else None}
 
 
 def _page(store: Store, row) -> _Page:
     """The page of ``row``'s bookmark: its texts, or why there are none."""
-    bid, url = row["bookmark_id"], row["url"]
-    art = store.conn.execute(
-        "SELECT status, text, text_hash, fallback_text, extractor_version FROM articles"
-        " WHERE bookmark_id=?", (bid,)).fetchone()
+    return _page_of(_page_row(store, row["bookmark_id"], row["url"]))
+
+
+def _page_of(p: dict) -> _Page:
+    url, art = p["url"], p["art"]
     if art is None:
-        fetch = store.conn.execute(
-            "SELECT error FROM fetches WHERE bookmark_id=?", (bid,)).fetchone()
-        if fetch is not None and fetch["error"]:
+        if p["fetch_error"]:
             return _Page(url, "fetch_failed")
-        if fetch is None and not url:
+        if not p["fetched"] and not url:
             return _Page(url, "no_url")
         return _Page(url, None, pending=True)  # fetch or extract has yet to run
     if art["status"] == "not_html":
@@ -537,8 +606,10 @@ def _page(store: Store, row) -> _Page:
     if not main.strip() and not fallback.strip():
         return _Page(url, "extraction_empty", text_hash=art["text_hash"],
                      version=art["extractor_version"])
+    # The fallback stays a string: align_excerpt normalises it only when the main text
+    # misses (normalising both texts up front was half of the stage's time).
     return _Page(url, None, text_hash=art["text_hash"], version=art["extractor_version"],
-                 main=Target.of(main), fallback=Target.of(fallback) if fallback.strip() else None)
+                 main=Target.of(main), fallback=fallback if fallback.strip() else None)
 
 
 def _stale(row, page: _Page) -> bool:
@@ -566,7 +637,8 @@ def _values(excerpt_id: str, a: Alignment, page: _Page) -> tuple:
 
     frag = None
     if a.method != ORPHAN and page.url:
-        text = (page.main if a.in_main_text else page.fallback).text
+        target = page.main if a.in_main_text else page.fallback
+        text = target.text if isinstance(target, Target) else target
         frag = fragment_url(page.url, text, a.start, a.end)
     in_main = None if a.in_main_text is None else int(a.in_main_text)
     return (excerpt_id, a.method, a.start, a.end, a.score, a.matched_text, a.prefix, a.suffix,

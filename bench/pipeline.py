@@ -1,0 +1,505 @@
+"""The whole pipeline, timed stage by stage at 1k, 10k and 100k excerpts (1M on demand).
+
+    .venv/bin/python -m bench.pipeline                      # 1k, 10k and 100k
+    .venv/bin/python -m bench.pipeline --sizes 1000000      # once, it takes a while
+    .venv/bin/python -m bench.pipeline --sizes 10000 --workers 2 --rounds 5
+    .venv/bin/python -m bench.pipeline --sizes 1000000 --skip pages extract y_extract align y_align
+
+For each size, in a fresh home under a temporary directory, a corpus of :mod:`bench.corpus`
+(seed 7) is written as a native JSONL export, then each stage runs **in its own child
+process** (so that its peak RSS, ``ru_maxrss`` of the child and of its own workers, is its
+own): ``import`` (the export), ``pages`` (the articles' HTML put in the cache with fetches
+rows of origin ``local``: it stands for the fetch stage), ``extract``, ``align``, ``index``
+(a rebuild, entities off), ``search`` and ``export`` (10k rows to CSV for Excel). Each figure
+has its yardstick, measured in the same run on the same store: trafilatura alone on a sample
+of the same pages; ``str.find`` of every excerpt in its article text; SQLite FTS5 for the
+index build and for the same search workload (``unicode61 remove_diacritics 2``, no stemming;
+facet counts by GROUP BY, ``snippet()``); ``csv.writer`` over a plain SELECT for the export.
+
+Search workload: :data:`QUERIES` (words, AND, OR, prefix, 2 with a tag filter), run ``rounds``
+times, in four kinds: ``plain`` (no facets), ``facets`` (tag, annotator, site, year),
+``phrase`` (quoted phrases, with facets) and ``articles`` (scope articles: the snippets come
+from whole article texts); Whoosh and FTS5 take turns query by query. The first Whoosh search
+fills the searcher's caches; it is timed apart (``cache_fill_ms``). Latencies are medians and
+p95 (nearest rank) over every query of every round.
+
+Writes ``bench/results/pipeline-<size>.json`` (rewritten after each stage, so that a long run
+stopped midway keeps what it measured) and the ``pipeline`` section of docs/benchmarks.md
+(from every ``pipeline-*.json`` present, with a before/after table where a
+``before-pipeline-<size>.json`` holds a search stage run with earlier code), unless
+``--results`` points elsewhere (the smoke test does) or ``--no-doc``. ``--workers`` sets the
+processes of extract and align; the index writer stays one process (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import report
+
+SEED = 7
+STAGES = ("generate", "import", "pages", "extract", "y_extract", "align", "y_align", "index",
+          "y_index", "search", "export")
+FACETS = ["tag", "annotator", "site", "year"]
+# (whoosh query, fts5 query, tag filter or None)
+QUERIES = [
+    ("ubérisation", "uberisation", None),
+    ("données personnelles", "donnees AND personnelles", None),
+    ("sobriété OR énergétique", "sobriete OR energetique", None),
+    ("numériq*", "numeriq*", None),
+    ("collectivités", "collectivites", "numérique"),
+    ("bibliothèques", "bibliotheques", None),
+    ("coopérative sociétaires", "cooperative AND societaires", None),
+    ("drones", "drones", None),
+    ("état", "etat", None),
+    ("bénévoles", "benevoles", "association"),
+]
+PHRASES = [
+    ('"data centers"', '"data centers"', None),
+    ('"logiciels libres"', '"logiciels libres"', None),
+    ('"réseau de chaleur"', '"reseau de chaleur"', None),
+    ('"tribunal administratif"', '"tribunal administratif"', None),
+]
+EXPORT_ROWS = 10_000
+EXTRACT_SAMPLE = 400  # pages the trafilatura yardstick extracts (every k-th page)
+
+
+# -- the child side: one stage, one process ---------------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    """Peak RSS of this process and of its finished children (extract's workers), MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, kids) / 1024, 1)
+
+
+def dir_mb(path: Path) -> float:
+    if path.is_file():
+        return round(path.stat().st_size / 1e6, 1)
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6, 1)
+
+
+def lat(times: list[float], digits: int = 2) -> dict:
+    """Median and p95 of latencies in ms."""
+    return {"n": len(times), "p50_ms": round(report.median(times), digits),
+            "p95_ms": round(report.percentile(times, 95), digits)}
+
+
+def stage_generate(work: Path, n: int, workers: int) -> dict:
+    from bench.corpus import write_export
+
+    bookmarks = write_export(work / "export.jsonl", n, SEED)
+    return {"bookmarks": bookmarks, "export_mb": dir_mb(work / "export.jsonl")}
+
+
+def stage_import(work: Path, n: int, workers: int) -> dict:
+    from indexer.ingest import import_files
+
+    [summary] = import_files(_paths(work), [work / "export.jsonl"])
+    return {"bookmarks": summary.bookmarks_new, "excerpts": summary.excerpts_total}
+
+
+def stage_pages(work: Path, n: int, workers: int) -> dict:
+    from bench.corpus import write_pages
+    from indexer.cache import Cache
+    from indexer.store import Store
+
+    paths = _paths(work)
+    with Store(paths.db) as store:
+        pages = write_pages(store, Cache(paths.cache), n, SEED)
+    return {"pages": pages, "cache_mb": dir_mb(paths.cache)}
+
+
+def stage_extract(work: Path, n: int, workers: int) -> dict:
+    from indexer.cache import Cache
+    from indexer.extract import ExtractOptions, extract_all
+    from indexer.store import Store
+
+    paths = _paths(work)
+    with Store(paths.db) as store:
+        s = extract_all(store, Cache(paths.cache), ExtractOptions(workers=workers, progress=False))
+    return {"pages": s.extracted, "statuses": s.statuses, "languages": s.languages}
+
+
+def stage_y_extract(work: Path, n: int, workers: int) -> dict:
+    """Yardstick: ``trafilatura.extract`` alone (text only, one process) on a sample of pages."""
+    import trafilatura
+
+    from indexer.cache import Cache
+    from indexer.store import Store
+
+    paths = _paths(work)
+    with Store(paths.db) as store:
+        shas = [r[0] for r in store.conn.execute("SELECT sha256 FROM fetches ORDER BY bookmark_id")]
+    step = max(1, len(shas) // EXTRACT_SAMPLE)
+    cache, times = Cache(paths.cache), []
+    for sha in shas[::step]:
+        body = cache.get(sha)
+        start = time.perf_counter()
+        trafilatura.extract(body)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"pages": len(times), **lat(times), "pages_per_s": round(len(times) / (sum(times) / 1000), 1)}
+
+
+def stage_align(work: Path, n: int, workers: int) -> dict:
+    from indexer.align import align_all
+    from indexer.store import Store
+
+    with Store(_paths(work).db) as store:
+        s = align_all(store, workers=workers)
+    return {"aligned": s.aligned, "methods": s.methods, "causes": s.causes}
+
+
+def stage_y_align(work: Path, n: int, workers: int) -> dict:
+    """Yardstick: ``str.find`` of each excerpt, as imported, in its article's text."""
+    from indexer.store import Store
+
+    times, found = [], 0
+    with Store(_paths(work).db) as store:
+        rows = store.conn.execute(
+            "SELECT a.text, e.text FROM excerpts e JOIN articles a USING(bookmark_id)"
+            " ORDER BY e.bookmark_id, e.seq")
+        for article, excerpt in rows:  # streamed: one row at a time
+            start = time.perf_counter()
+            hit = article.find(excerpt)
+            times.append((time.perf_counter() - start) * 1000)
+            found += hit >= 0
+    return {"excerpts": len(times), "found": found, "total_s": round(sum(times) / 1000, 3),
+            **lat(times, 4)}
+
+
+def stage_index(work: Path, n: int, workers: int) -> dict:
+    from indexer.index import build_index
+
+    paths = _paths(work)
+    s = build_index(paths, rebuild=True, entities=False)
+    return {"docs": s.added, "by_kind": s.by_kind, "index_mb": dir_mb(paths.index)}
+
+
+FTS_SCHEMA = """
+CREATE VIRTUAL TABLE f USING fts5(text, tokenize='unicode61 remove_diacritics 2');
+CREATE TABLE meta(rowid INTEGER PRIMARY KEY, kind, annotator, site, year);
+CREATE TABLE tag(rowid INTEGER, tag);
+CREATE TABLE docs(rowid INTEGER PRIMARY KEY, kind, bookmark_id, id);
+INSERT INTO docs(kind, bookmark_id, id)
+    SELECT 'excerpt', bookmark_id, id FROM store.excerpts ORDER BY rowid;
+INSERT INTO docs(kind, bookmark_id, id)
+    SELECT 'description', id, id FROM store.bookmarks WHERE description <> '';
+INSERT INTO docs(kind, bookmark_id, id)
+    SELECT 'article', bookmark_id, bookmark_id FROM store.articles WHERE text <> '';
+INSERT INTO f(rowid, text) SELECT d.rowid, e.text FROM docs d JOIN store.excerpts e ON e.id = d.id
+    WHERE d.kind = 'excerpt';
+INSERT INTO f(rowid, text) SELECT d.rowid, b.description FROM docs d
+    JOIN store.bookmarks b ON b.id = d.id WHERE d.kind = 'description';
+INSERT INTO f(rowid, text) SELECT d.rowid, a.text FROM docs d
+    JOIN store.articles a ON a.bookmark_id = d.id WHERE d.kind = 'article';
+INSERT INTO meta SELECT d.rowid, d.kind, COALESCE(e.annotator, b.annotator), b.site,
+    substr(b.created_at, 1, 4) FROM docs d JOIN store.bookmarks b ON b.id = d.bookmark_id
+    LEFT JOIN store.excerpts e ON e.id = d.id AND d.kind = 'excerpt';
+INSERT INTO tag SELECT d.rowid, t.tag FROM docs d JOIN store.tags t ON t.bookmark_id = d.bookmark_id;
+CREATE INDEX tag_rowid ON tag(rowid);
+CREATE INDEX tag_tag ON tag(tag);
+CREATE INDEX meta_kind ON meta(kind);
+"""
+
+
+def stage_y_index(work: Path, n: int, workers: int) -> dict:
+    """Yardstick: the same documents (excerpts, descriptions, articles) in SQLite FTS5."""
+    fts = work / "fts.sqlite"
+    fts.unlink(missing_ok=True)
+    conn = sqlite3.connect(fts)
+    conn.execute(f"ATTACH '{_paths(work).db}' AS store")
+    conn.executescript(FTS_SCHEMA)
+    conn.commit()
+    docs = conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
+    conn.close()
+    return {"docs": docs, "index_mb": dir_mb(fts)}
+
+
+def stage_search(work: Path, n: int, workers: int, rounds: int = 5) -> dict:
+    from indexer.search import open_searcher, search
+
+    fts = sqlite3.connect(work / "fts.sqlite")
+    kinds = {"plain": (QUERIES, None, "excerpts"), "facets": (QUERIES, FACETS, "excerpts"),
+             "phrase": (PHRASES, FACETS, "excerpts"), "articles": (QUERIES, None, "articles")}
+    out: dict = {}
+    with open_searcher(_paths(work)) as s:
+        start = time.perf_counter()
+        search(s, "", facets=FACETS, limit=1)
+        out["cache_fill_ms"] = round((time.perf_counter() - start) * 1000, 1)
+        for kind, (workload, facets, scope) in kinds.items():
+            w_times, f_times, w_hits, f_hits = [], [], [], []
+            for _ in range(rounds):
+                for wq, fq, tag in workload:
+                    start = time.perf_counter()
+                    r = search(s, wq, filters={"tag": [tag]} if tag else None, facets=facets,
+                               scope=scope, limit=10)
+                    w_times.append((time.perf_counter() - start) * 1000)
+                    w_hits.append(r.total)
+                    start = time.perf_counter()
+                    f_hits.append(_fts_search(fts, fq, tag, facets, scope))
+                    f_times.append((time.perf_counter() - start) * 1000)
+            out[kind] = {"whoosh": {**lat(w_times), "hits": w_hits[: len(workload)]},
+                         "fts5": {**lat(f_times), "hits": f_hits[: len(workload)]}}
+    fts.close()
+    return out
+
+
+def _fts_search(conn, query: str, tag, facets, scope: str) -> int:
+    """The FTS5 twin of one search: matches, facet counts, snippets of the top 10.
+
+    Each kind of document is a contiguous rowid range (see :data:`FTS_SCHEMA`): a range is a
+    constraint FTS5 uses while matching, where ``rowid IN (subquery)`` made SQLite look each
+    listed rowid up in turn (thousands of lookups per query).
+    """
+    kind = "excerpt" if scope == "excerpts" else "article"
+    low, high = conn.execute("SELECT MIN(rowid), MAX(rowid) FROM docs WHERE kind = ?",
+                             (kind,)).fetchone()
+    where = "f MATCH ? AND rowid BETWEEN ? AND ?"
+    args = (query, low or 0, high or 0)
+    conn.execute("CREATE TEMP TABLE m AS SELECT rowid FROM f WHERE " + where, args)
+    if tag:
+        conn.execute("DELETE FROM m WHERE rowid NOT IN (SELECT rowid FROM tag WHERE tag = ?)",
+                     (tag,))
+        where += " AND +rowid IN m"  # '+': a plain filter, not a constraint handed to FTS5
+    total = conn.execute("SELECT COUNT(*) FROM m").fetchone()[0]
+    for name in facets or []:
+        if name == "tag":
+            conn.execute("SELECT tag, COUNT(*) FROM tag WHERE rowid IN m GROUP BY tag").fetchall()
+        else:
+            conn.execute(f"SELECT {name}, COUNT(*) FROM meta WHERE rowid IN m"
+                         f" GROUP BY {name}").fetchall()
+    conn.execute("SELECT rowid, snippet(f, 0, '[', ']', '…', 24) FROM f WHERE " + where
+                 + " ORDER BY bm25(f) LIMIT 10", args).fetchall()
+    conn.execute("DROP TABLE m")
+    return total
+
+
+def stage_export(work: Path, n: int, workers: int) -> dict:
+    from indexer.export import excerpt_rows, write_rows
+    from indexer.store import Store
+
+    out: dict = {}
+    with Store(_paths(work).db) as store:
+        start = time.perf_counter()
+        rows = write_rows(itertools.islice(excerpt_rows(store), EXPORT_ROWS), "csv",
+                          work / "export.csv", excel=True)
+        out["rows"], out["seconds"] = rows, round(time.perf_counter() - start, 3)
+        start = time.perf_counter()  # yardstick: a plain SELECT through csv.writer
+        with open(work / "plain.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            for row in store.conn.execute(f"SELECT * FROM excerpts LIMIT {EXPORT_ROWS}"):
+                writer.writerow(tuple(row))
+        out["yardstick_s"] = round(time.perf_counter() - start, 3)
+    return out
+
+
+def _paths(work: Path):
+    from indexer.config import Paths
+
+    return Paths(work / "home")
+
+
+def run_stage(name: str, work: Path, n: int, workers: int, rounds: int) -> None:
+    """Child entry: run one stage, print its figures as one JSON line."""
+    fn = globals()[f"stage_{name}"]
+    start = time.perf_counter()
+    data = fn(work, n, workers, rounds) if name == "search" else fn(work, n, workers)
+    data["seconds"] = round(time.perf_counter() - start, 3)
+    data["peak_rss_mb"] = peak_rss_mb()
+    print(json.dumps(data, ensure_ascii=False))
+
+
+# -- the parent side ------------------------------------------------------------------------
+
+
+def run_size(n: int, workers: int, rounds: int, keep: Path | None = None, log=print,
+             out: Path | None = None, skip: frozenset[str] = frozenset()) -> dict:
+    """Every stage at ``n`` excerpts, each in a child process; the figures as a dict.
+
+    With ``out``, the figures so far are rewritten there after each stage, so that a run
+    stopped midway (1M excerpts takes hours) still leaves what it measured.
+    """
+    work = keep or Path(tempfile.mkdtemp(prefix=f"bench-pipeline-{n}-"))
+    work.mkdir(parents=True, exist_ok=True)
+    result = {"excerpts": n, "workers": workers, "rounds": rounds, "seed": SEED,
+              "machine": report.machine(), "stages": {}}
+    try:
+        for name in STAGES:
+            if name in skip:
+                continue
+            result["stages"][name] = figures = _child(name, work, n, workers, rounds)
+            result["when"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+            log(f"{n}: {name} {figures['seconds']} s, {figures['peak_rss_mb']} MB",
+                file=sys.stderr, flush=True)
+            if out is not None:
+                out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    finally:
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def _child(name: str, work: Path, n: int, workers: int, rounds: int) -> dict:
+    cmd = [sys.executable, "-m", "bench.pipeline", "--stage", name, "--work", str(work),
+           "--sizes", str(n), "--workers", str(workers), "--rounds", str(rounds)]
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False,
+                          cwd=report.ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"stage {name} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def markdown(results: list[dict]) -> str:
+    """The ``pipeline`` section: one table of stages and one of searches, per size."""
+    lines = [
+        ("Whole pipeline (`bench/pipeline.py`) on the generated corpus (`bench/corpus.py`, "
+         "seed 7: French articles as HTML pages, ~1,000 words, ~8 excerpts each, altered like "
+         "real highlights). Each stage runs in its own process; peak RSS is that process's "
+         "(and its workers'). Yardsticks measured in the same run, on the same store."),
+        "",
+        "| excerpts | stage | wall | rate | peak RSS | yardstick (same run) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines += _stage_rows(r)
+        if set(r["stages"]) != set(STAGES):
+            missing = ", ".join(s for s in STAGES if s not in r["stages"])
+            lines.append(f"| {r['excerpts']:,} | (not measured in this run: {missing}) | | | | |")
+        if r.get("note"):
+            lines.append(f"| {r['excerpts']:,} | {r['note']} | | | | |")
+    lines += ["", ("Search latency, ms, p50 / p95 over every query of every round "
+                   "(Whoosh beside SQLite FTS5, no stemming, on the same documents):"), "",
+              ("| excerpts | docs | plain | with facets | phrase + facets | articles + snippets "
+               "| facets p95 ratio | cache fill |"), "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if "search" in r["stages"] and "index" in r["stages"]:
+            lines.append(_search_row(r))
+    return "\n".join(lines + _before_after(results))
+
+
+def _before_after(results: list[dict]) -> list[str]:
+    """Search before/after the Whoosh changes of issue 7, where ``before-pipeline-<n>.json``
+    holds the search stage run with the earlier code on the same index (docs/performance.md)."""
+    lines = []
+    for r in results:
+        path = report.RESULTS / f"before-pipeline-{r['excerpts']}.json"
+        if not path.exists() or "search" not in r["stages"]:
+            continue
+        old, new = json.loads(path.read_text())["stages"]["search"], r["stages"]["search"]
+        if not lines:
+            lines = ["", ("Whoosh search before/after the changes of docs/performance.md, on "
+                          "the same index, the two versions taking turns query by query; ms "
+                          "p50 / p95 (FTS5 of the same run in brackets):"),
+                     "", "| excerpts | kind | before | after |", "|---|---|---|---|"]
+        for kind in ("plain", "facets", "phrase", "articles"):
+            cells = [f"{x[kind]['whoosh']['p50_ms']} / {x[kind]['whoosh']['p95_ms']} "
+                     f"({x[kind]['fts5']['p50_ms']} / {x[kind]['fts5']['p95_ms']})"
+                     for x in (old, new)]
+            lines.append(f"| {r['excerpts']:,} | {kind} | {cells[0]} | {cells[1]} |")
+    return lines
+
+
+def _stage_rows(r: dict) -> list[str]:
+    st, n = r["stages"], r["excerpts"]
+    size = f"{n:,}"
+    per = lambda s, k: f"{k / s:,.0f}" if s else "-"
+    rows = []
+    for name, pair in _STAGE_PAIRS.items():
+        if all(p in st for p in pair):
+            rows.append(_STAGE_ROW[name](size, per, r, *(st[p] for p in pair)))
+    return rows
+
+
+_STAGE_PAIRS = {"import": ("import", "generate"), "extract": ("extract", "y_extract"),
+                "align": ("align", "y_align"), "index": ("index", "y_index"),
+                "export": ("export",)}
+_STAGE_ROW = {
+    "import": lambda size, per, r, imp, gen: (
+        f"| {size} | import ({imp['bookmarks']:,} bookmarks, {gen['export_mb']} MB JSONL)"
+        f" | {imp['seconds']} s | {per(imp['seconds'], imp['excerpts'])} excerpts/s "
+        f"| {imp['peak_rss_mb']} MB | |"),
+    "extract": lambda size, per, r, ext, yex: (
+        f"| {size} | extract ({ext['pages']:,} pages, {r['workers']} worker(s)) "
+        f"| {ext['seconds']} s | {per(ext['seconds'], ext['pages'])} pages/s "
+        f"| {ext['peak_rss_mb']} MB "
+        f"| trafilatura alone: {yex['pages_per_s']} pages/s (p50 {yex['p50_ms']} ms) |"),
+    "align": lambda size, per, r, ali, yal: (
+        f"| {size} | align ({_methods(ali)}; {r['workers']} worker(s)) | {ali['seconds']} s "
+        f"| {per(ali['seconds'], ali['aligned'])} excerpts/s | {ali['peak_rss_mb']} MB "
+        f"| `str.find`: {yal['total_s']} s in all, p50 {yal['p50_ms']} ms |"),
+    "index": lambda size, per, r, idx, yix: (
+        f"| {size} | index ({idx['docs']:,} docs, {idx['index_mb']} MB) | {idx['seconds']} s "
+        f"| {per(idx['seconds'], idx['docs'])} docs/s | {idx['peak_rss_mb']} MB "
+        f"| FTS5: {yix['seconds']} s, {yix['index_mb']} MB, {yix['peak_rss_mb']} MB |"),
+    "export": lambda size, per, r, exp: (
+        f"| {size} | export ({exp['rows']:,} rows, CSV for Excel) | {exp['seconds']} s "
+        f"| {per(exp['seconds'], exp['rows'])} rows/s | {exp['peak_rss_mb']} MB "
+        f"| plain SELECT + csv.writer: {exp['yardstick_s']} s |"),
+}
+
+
+def _methods(align: dict) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(align["methods"].items()))
+
+
+def _search_row(r: dict) -> str:
+    se = r["stages"]["search"]
+    cell = lambda k: (f"{se[k]['whoosh']['p50_ms']} / {se[k]['whoosh']['p95_ms']} "
+                      f"({se[k]['fts5']['p50_ms']} / {se[k]['fts5']['p95_ms']})")
+    fts_p95 = se["facets"]["fts5"]["p95_ms"]
+    ratio = se["facets"]["whoosh"]["p95_ms"] / fts_p95 if fts_p95 else float("nan")
+    docs = r["stages"]["index"]["docs"]
+    return (f"| {r['excerpts']:,} | {docs:,} | {cell('plain')} | {cell('facets')} "
+            f"| {cell('phrase')} | {cell('articles')} | {ratio:.2f}x | {se['cache_fill_ms']} ms |")
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    ap = argparse.ArgumentParser(prog="python -m bench.pipeline", description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    ap.add_argument("--workers", type=int, default=1,
+                    help="processes for extract and align")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds of the search workload")
+    ap.add_argument("--results", type=Path, default=report.RESULTS,
+                    help="where pipeline-<size>.json go (docs are written only for the default)")
+    ap.add_argument("--no-doc", action="store_true", help="do not touch docs/benchmarks.md")
+    ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    ap.add_argument("--skip", nargs="*", default=[], choices=STAGES, metavar="STAGE",
+                    help="stages not to run (the yardsticks are stages too)")
+    ap.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
+    ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.stage:
+        run_stage(args.stage, args.work, args.sizes[0], args.workers, args.rounds)
+        return []
+    results = []
+    args.results.mkdir(parents=True, exist_ok=True)
+    for n in args.sizes:
+        keep = args.keep / str(n) if args.keep else None
+        out = args.results / f"pipeline-{n}.json"
+        results.append(run_size(n, args.workers, args.rounds, keep, out=out,
+                                skip=frozenset(args.skip)))
+    if not args.no_doc and args.results == report.RESULTS:
+        every = [json.loads(p.read_text()) for p in report.RESULTS.glob("pipeline-*.json")]
+        every.sort(key=lambda r: r["excerpts"])
+        report.write("pipeline", {"sizes": every}, markdown(every))
+    print(markdown(results))
+    return results
+
+
+if __name__ == "__main__":
+    main()

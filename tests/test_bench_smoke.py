@@ -1,0 +1,74 @@
+"""The pipeline benchmark runs end to end at a tiny size, so that it cannot rot.
+
+No timing is asserted: only that every stage ran and reported its figures.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bench import corpus, pipeline
+
+
+def test_corpus_is_seeded_and_altered():
+    first = [a.record() for a in corpus.articles(300, seed=3)]
+    again = [a.record() for a in corpus.articles(300, seed=3)]
+    assert first == again
+    arts = list(corpus.articles(300, seed=3))
+    assert sum(len(a.excerpts) for a in arts) == 300
+    categories = {e.category for a in arts for e in a.excerpts}
+    assert {"unaltered", "typographic", "whitespace", "edited"} <= categories
+    for a in arts:
+        for e in a.excerpts:
+            if e.category == "unaltered":
+                assert a.text[e.start : e.end] == e.text
+    assert b"<article>" in arts[0].html()
+
+
+def test_pipeline_runs_every_stage(tmp_path):
+    results = tmp_path / "results"
+    # Two workers: extract's and align's process pools run too.
+    pipeline.main(["--sizes", "200", "--results", str(results), "--no-doc", "--rounds", "1",
+                   "--workers", "2", "--keep", str(tmp_path / "work")])
+    data = json.loads((results / "pipeline-200.json").read_text())
+    assert data["excerpts"] == 200
+    assert set(data["stages"]) == set(pipeline.STAGES)
+    for name, figures in data["stages"].items():
+        assert figures["seconds"] >= 0 and figures["peak_rss_mb"] > 0, name
+    stages = data["stages"]
+    assert stages["import"]["excerpts"] == 200
+    assert stages["extract"]["pages"] == stages["pages"]["pages"]
+    assert stages["align"]["aligned"] == 200
+    assert sum(stages["align"]["methods"].values()) == 200
+    assert stages["index"]["docs"] == stages["y_index"]["docs"]
+    for kind in ("plain", "facets", "phrase", "articles"):
+        assert set(stages["search"][kind]) == {"whoosh", "fts5"}
+    assert stages["export"]["rows"] == 200
+    assert "| 200 |" in pipeline.markdown([data])
+
+
+def test_align_workers_agree_with_one_process(tmp_path):
+    """The pool path of align_all writes what the one-process path writes."""
+    import shutil
+
+    from indexer.align import AlignOptions, align_all
+    from indexer.config import Paths
+    from indexer.store import Store
+
+    work = tmp_path / "work"
+    work.mkdir()
+    for stage in ("generate", "import", "pages", "extract"):
+        pipeline._child(stage, work, 120, 1, 1)
+    db = Paths(work / "home").db
+    copy = tmp_path / "copy.sqlite"
+    query = ("SELECT excerpt_id, method, start, \"end\", score, fragment_url FROM alignments"
+             " ORDER BY excerpt_id")
+    results = []
+    for workers in (1, 2):
+        shutil.copy(db, copy)
+        with Store(copy) as store:
+            summary = align_all(store, AlignOptions(), workers=workers)
+            assert summary.aligned == 120
+            results.append(store.conn.execute(query).fetchall())
+        copy.unlink()
+    assert [tuple(r) for r in results[0]] == [tuple(r) for r in results[1]]
