@@ -31,15 +31,16 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 from urllib.parse import urlsplit, urlunsplit
-
-import httpx
 
 from . import __version__
 from .cache import Cache
 from .errors import IndexerError
 from .store import Store, now_iso
+
+if TYPE_CHECKING:  # httpx is imported where it is used: `indexer --help` need not load it
+    import httpx
 
 ENV_ALLOW_LOCAL = "INDEXER_ALLOW_LOCAL"
 WAYBACK_AVAILABLE = "https://archive.org/wayback/available"
@@ -390,6 +391,8 @@ class _Fetcher:
     """The HTTP side: one client, one gate per host, the global limit."""
 
     def __init__(self, cache: Cache, options: FetchOptions):
+        import httpx
+
         self.cache = cache
         self.options = options
         self.gates: dict[str, _HostGate] = {}
@@ -440,6 +443,8 @@ class _Fetcher:
 
     async def _from_archive(self, out: FetchOutcome, live: Attempt) -> None:
         """Ask the archive for the closest snapshot of a dead link and fetch it."""
+        import httpx
+
         out.error, out.error_detail = live.error, live.detail
         query = str(httpx.URL(self.options.archive_url, params={"url": redact(out.url)}))
         answer, _ = await self.request(query, {})
@@ -490,6 +495,8 @@ class _Fetcher:
 
     async def _attempt(self, url: str, headers: dict[str, str]) -> Attempt:
         """One request chain under the total deadline."""
+        import httpx
+
         result = Attempt()
         try:
             async with asyncio.timeout(self.options.deadline):
@@ -662,6 +669,8 @@ def status_cause(status: int, conditional: bool = False) -> str | None:
 
 def classify_error(exc: BaseException) -> str:
     """The cause code of a transport error (dns, refused, timeout, tls, network...)."""
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"
     if isinstance(exc, httpx.UnsupportedProtocol):

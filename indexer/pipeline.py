@@ -32,7 +32,7 @@ class BuildOptions:
     files: Sequence[str | Path] = ()
     format: str | None = None
     fetch: object | None = None  # FetchOptions; None = its defaults
-    extract_workers: int = 1
+    processes: int = 1  # extract and align in this many processes (the store: one writer)
     index: bool = True
     entities: bool = True  # spaCy entities of new French texts while indexing
     skip: frozenset[str] = frozenset()  # stage names not to run
@@ -88,7 +88,7 @@ def _build(paths: Paths, options: BuildOptions, fetch_progress, say) -> BuildRep
         cache = Cache(paths.cache)
         timed("fetch", lambda: _fetch(store, cache, options, fetch_progress))
         timed("extract", lambda: _extract(store, cache, options))
-        timed("align", lambda: _align(store))
+        timed("align", lambda: _align(store, options))
     if options.index:
         timed("index", lambda: _index(paths, options))
     return report
@@ -131,13 +131,13 @@ def _fetch(store, cache, options: BuildOptions, progress):
 def _extract(store, cache, options: BuildOptions):
     from .extract import ExtractOptions, extract_all
 
-    return extract_all(store, cache, ExtractOptions(workers=options.extract_workers))
+    return extract_all(store, cache, ExtractOptions(workers=options.processes))
 
 
-def _align(store):
+def _align(store, options: BuildOptions):
     from .align import AlignOptions, align_all
 
-    return align_all(store, AlignOptions())
+    return align_all(store, AlignOptions(), workers=options.processes)
 
 
 def _index(paths: Paths, options: BuildOptions):

@@ -167,6 +167,14 @@ def test_hypothesis_row_without_uri(shared, tmp_path):
     assert err.line == 3 and "row 1 (id test): missing key 'uri'" in err.message
 
 
+def test_hypothesis_selector_not_a_list(tmp_path):
+    # Found by tests/test_fuzz_importers.py: `"selector": true` used to raise a TypeError.
+    text = ('{"total": 1, "rows": [{"uri": "https://x.org", "target": '
+            '[{"source": "https://x.org", "selector": true}]}]}')
+    err = _error(tmp_path, "h.json", text, format="hypothesis")
+    assert "'selector' should be a list" in err.message and err.line == 1
+
+
 def test_hypothesis_rows_not_a_list(tmp_path):
     err = _error(tmp_path, "h.json", '{"total": 1, "rows": {"uri": "x"}}', format="hypothesis")
     assert "no 'rows' array" in err.message

@@ -204,8 +204,10 @@ def test_cli_query_error_is_one_line(capsys, imported, searcher):
 
 # -- Ctrl-C -----------------------------------------------------------------------------------
 
-READY = ("import sys; from indexer.cli import main; "
-         "print('ready', file=sys.stderr, flush=True); main(sys.argv[1:])")
+# `ready` once the handler is in place: on a loaded machine the child may sleep between the
+# print and main()'s own install, and a SIGINT landing there would kill it outright.
+READY = ("import sys; from indexer import interrupt; from indexer.cli import main; "
+         "interrupt.install(); print('ready', file=sys.stderr, flush=True); main(sys.argv[1:])")
 
 
 def interrupt(home: Paths, *args: str, env=None) -> tuple[int, str]:

@@ -33,13 +33,16 @@ def align_lines(s: AlignSummary) -> list[str]:
 def align(
     ctx: typer.Context,
     force: bool = typer.Option(False, "--force", help="Re-align excerpts already up to date."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Processes aligning in parallel."),
     format: str = typer.Option("table", "--format", "-f", help="table or json."),
 ) -> None:
     """Place every excerpt in its article text (offsets, method, score, text-fragment link)."""
     if format not in ("table", "json"):
         fail(f"unknown --format {format!r}; use table or json", 2)
+    if workers < 1:
+        fail("--workers must be at least 1", 2)
     with Store(paths(ctx).db) as store:
-        summary = align_all(store, AlignOptions(force=force))
+        summary = align_all(store, AlignOptions(force=force), workers=workers)
     if format == "json":
         typer.echo(json.dumps(asdict(summary), ensure_ascii=False, indent=2))
     else:

@@ -10,11 +10,15 @@ from pathlib import Path
 
 import typer
 
+from typing import TYPE_CHECKING
+
 from ..cache import Cache
-from ..extract import ExtractOptions, ExtractSummary, extract_all
-from ..localpages import LocalPagesReport, import_local_pages
 from ..store import Store
 from . import app, fail, paths
+
+if TYPE_CHECKING:  # trafilatura loads in ~0.3 s: only the commands that extract import it
+    from ..extract import ExtractSummary
+    from ..localpages import LocalPagesReport
 
 
 def _log(line: str) -> None:
@@ -57,6 +61,8 @@ def extract(
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     logging.getLogger("htmldate").setLevel(logging.ERROR)
     where = paths(ctx)
+    from ..extract import ExtractOptions, extract_all
+
     options = ExtractOptions(workers=workers, force=force, log=_log)
     with Store(where.db) as store:
         summary = extract_all(store, Cache(where.cache), options)
@@ -100,6 +106,8 @@ def import_html(
         fail(f"unknown --format {format!r}; use table or json", 2)
     where = paths(ctx)
     with Store(where.db) as store:
+        from ..localpages import import_local_pages
+
         report = import_local_pages(store, Cache(where.cache), directory)
     if format == "json":
         data = {

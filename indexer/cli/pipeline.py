@@ -23,7 +23,9 @@ def build_cmd(
     ctx: typer.Context,
     files: Optional[List[Path]] = typer.Argument(None, help="Export files to import first."),
     workers: int = typer.Option(8, "--workers", help="Fetch requests in flight, all hosts."),
-    extract_workers: int = typer.Option(1, "--extract-workers", help="Extraction processes."),
+    processes: int = typer.Option(
+        1, "--processes", "-p", help="Processes for extract and align (2 on two cores)."
+    ),
     offline: bool = typer.Option(False, "--offline", help="No network: use the cache only."),
     allow_local: bool = typer.Option(
         False, "--allow-local", envvar=ENV_ALLOW_LOCAL,
@@ -47,7 +49,7 @@ def build_cmd(
     fetch = FetchOptions(workers=workers, offline=offline, allow_local=allow_local, delay=delay)
     fetch.check()
     options = BuildOptions(
-        files=files or (), fetch=fetch, extract_workers=extract_workers,
+        files=files or (), fetch=fetch, processes=processes,
         entities=entities, skip=frozenset(skip or ()), engine=engine,
     )
     progress = BarProgress() if sys.stderr.isatty() else LogProgress()

@@ -89,7 +89,7 @@ def _bookmark(row, where: str, line: int, path) -> BookmarkRecord:
         line=line,
     )
     note = (jsonpos.string(row, "text", where, path, line) or "").strip()
-    quote, position = _selectors(target)
+    quote, position = _selectors(target, where, path, line)
     exact = jsonpos.string(quote, "exact", where, path, line) if quote is not None else None
     if exact and exact.strip():
         rec.excerpts.append(ExcerptRecord(
@@ -115,10 +115,13 @@ def _first_target(row: dict, where: str, path, line: int) -> dict:
     return targets[0]
 
 
-def _selectors(target: dict) -> tuple[dict | None, dict | None]:
+def _selectors(target: dict, where: str, path, line: int) -> tuple[dict | None, dict | None]:
     """The TextQuoteSelector and TextPositionSelector of a target (None when absent)."""
+    selectors = target.get("selector") or []
+    if not isinstance(selectors, list):
+        raise InputError(path, f"{where}: 'selector' should be a list of objects", line=line)
     found: dict[str, dict] = {}
-    for sel in target.get("selector") or []:
+    for sel in selectors:
         kind = sel.get("type") if isinstance(sel, dict) else None
         if isinstance(kind, str) and kind not in found:
             found[kind] = sel
