@@ -300,8 +300,22 @@ def build_index(
 
         return tantivy_index.build_index(
             paths, rebuild, entities=entities, wait=wait, progress=progress)
+    return drive_build(paths, paths, rebuild, entities, wait, progress, current_dir=current_dir,
+                       build_aside=_build_aside, update=_update)
+
+
+def drive_build(
+    paths: Paths, where, rebuild: bool, entities: bool, wait: float, progress, *,
+    current_dir, build_aside, update,
+) -> IndexSummary:
+    """The life of one index build, the same for every engine.
+
+    Under the engine's lock (``where.index/.lock``): spaCy entities first if asked, then a build
+    aside and swap (``rebuild``, or no index yet) or an in-place update of ``current_dir(paths)``
+    after removing what killed builds left behind.
+    """
     started = time.monotonic()
-    with build_lock(paths, wait):
+    with build_lock(where, wait):
         entity_count = 0
         if entities:
             from .entities import compute_entities  # spaCy only when asked for
@@ -309,10 +323,10 @@ def build_index(
             entity_count = compute_entities(paths).analysed
         current = current_dir(paths)
         if rebuild or current is None:
-            summary = _build_aside(paths, progress)
+            summary = build_aside(paths, progress)
         else:
-            _clean_builds(paths, current)
-            summary = _update(paths, current, progress)
+            _clean_builds(where, current)
+            summary = update(paths, current, progress)
     summary.entities = entity_count
     summary.seconds = round(time.monotonic() - started, 3)
     return summary

@@ -28,7 +28,6 @@ import os
 import pickle
 import re
 import shutil
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +44,7 @@ from ..index import (
     IndexSummary,
     _clean_builds,
     _swap,
-    build_lock,
+    drive_build,
     store_documents,
 )
 from ..store import Store
@@ -249,23 +248,8 @@ def build_index(
     in atomically with ``rebuild`` (or when there is none yet); one build at a time per engine
     (:class:`~indexer.errors.BusyError` after ``wait`` seconds). The writer uses one thread.
     """
-    started = time.monotonic()
-    where = engine_dir(paths)
-    with build_lock(where, wait):
-        entity_count = 0
-        if entities:
-            from ..entities import compute_entities  # spaCy only when asked for
-
-            entity_count = compute_entities(paths).analysed
-        current = current_dir(paths)
-        if rebuild or current is None:
-            summary = _build_aside(paths, progress)
-        else:
-            _clean_builds(where, current)
-            summary = _update(paths, current, progress)
-    summary.entities = entity_count
-    summary.seconds = round(time.monotonic() - started, 3)
-    return summary
+    return drive_build(paths, engine_dir(paths), rebuild, entities, wait, progress,
+                       current_dir=current_dir, build_aside=_build_aside, update=_update)
 
 
 def _build_aside(paths: Paths, progress) -> IndexSummary:
