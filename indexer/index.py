@@ -84,6 +84,7 @@ class IndexSummary:
     unchanged: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
     entities: int = 0  # texts analysed by spaCy in this run
+    gone: list[str] = field(default_factory=list)  # ids deleted by an update (not in the store)
     seconds: float = 0.0
 
     @property
@@ -365,6 +366,31 @@ def _build_aside(paths: Paths, progress) -> IndexSummary:
     return summary
 
 
+def changed_documents(
+    paths: Paths, indexed: dict[str, str], summary: IndexSummary, progress=None
+) -> Iterator[tuple[dict, str | None]]:
+    """The store's documents whose hash differs from ``indexed`` (id -> hash), with the old
+    hash (None: new). Counts every document in ``summary`` and, once exhausted, leaves the ids
+    no longer in the store in ``summary.gone`` (counted as deleted): the walk every engine's
+    incremental update shares."""
+    seen: set[str] = set()
+    with Store(paths.db) as store:
+        for doc in store_documents(store):
+            seen.add(doc["id"])
+            summary.by_kind[doc["kind"]] = summary.by_kind.get(doc["kind"], 0) + 1
+            old = indexed.get(doc["id"])
+            if old == doc["hash"]:
+                summary.unchanged += 1
+                continue
+            summary.added += old is None
+            summary.updated += old is not None
+            yield doc, old
+            if progress:
+                progress(summary.added + summary.updated)
+    summary.gone = sorted(set(indexed) - seen)
+    summary.deleted += len(summary.gone)
+
+
 def _update(paths: Paths, current: Path, progress) -> IndexSummary:
     ix = whoosh_index.open_dir(str(current))
     with ix.searcher() as searcher:
@@ -372,25 +398,10 @@ def _update(paths: Paths, current: Path, progress) -> IndexSummary:
     summary = IndexSummary(path=str(current), rebuilt=False)
     writer = _writer(ix)
     try:
-        seen: set[str] = set()
-        with Store(paths.db) as store:
-            for doc in store_documents(store):
-                seen.add(doc["id"])
-                summary.by_kind[doc["kind"]] = summary.by_kind.get(doc["kind"], 0) + 1
-                old = indexed.get(doc["id"])
-                if old == doc["hash"]:
-                    summary.unchanged += 1
-                    continue
-                writer.update_document(**doc)
-                if old is None:
-                    summary.added += 1
-                else:
-                    summary.updated += 1
-                if progress:
-                    progress(summary.added + summary.updated)
-        for gone in set(indexed) - seen:
+        for doc, _old in changed_documents(paths, indexed, summary, progress):
+            writer.update_document(**doc)
+        for gone in summary.gone:
             writer.delete_by_term("id", gone)
-            summary.deleted += 1
         if summary.added or summary.updated or summary.deleted:
             writer.commit()
         else:

@@ -44,6 +44,7 @@ from ..index import (
     IndexSummary,
     _clean_builds,
     _swap,
+    changed_documents,
     drive_build,
     store_documents,
 )
@@ -304,27 +305,14 @@ def _update(paths: Paths, current: Path, progress) -> IndexSummary:
     summary = IndexSummary(path=str(current), rebuilt=False)
     writer = index.writer(heap_size=HEAP_BYTES, num_threads=1)
     try:
-        seen: set[str] = set()
         tokens = Tokens()
-        with Store(paths.db) as store:
-            for doc in store_documents(store):
-                seen.add(doc["id"])
-                summary.by_kind[doc["kind"]] = summary.by_kind.get(doc["kind"], 0) + 1
-                old = indexed.get(doc["id"])
-                if old == doc["hash"]:
-                    summary.unchanged += 1
-                    continue
-                if old is not None:
-                    writer.delete_documents_by_term("id", doc["id"])
-                writer.add_document(to_document(doc, tokens))
-                fields.update(f for f in SEARCH_FIELDS if doc.get(f))
-                summary.added += old is None
-                summary.updated += old is not None
-                if progress:
-                    progress(summary.added + summary.updated)
-        for gone in set(indexed) - seen:
+        for doc, old in changed_documents(paths, indexed, summary, progress):
+            if old is not None:
+                writer.delete_documents_by_term("id", doc["id"])
+            writer.add_document(to_document(doc, tokens))
+            fields.update(f for f in SEARCH_FIELDS if doc.get(f))
+        for gone in summary.gone:
             writer.delete_documents_by_term("id", gone)
-            summary.deleted += 1
         if not (summary.added or summary.updated or summary.deleted):
             writer.rollback()
             return summary
