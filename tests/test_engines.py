@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from pathlib import Path
 
 import pytest
+from conftest import SEED, add_article
+from conftest import run_in_process as run_cli
 from whoosh import query as wq
 
 from bench.synth import populate
 from indexer import analysis
-from indexer.cli import main
 from indexer.config import Paths
 from indexer.engines import resolve_engine
 from indexer.engines.tantivy_index import Tokens, current_dir, date_key, engine_dir
@@ -26,9 +26,8 @@ from indexer.index import FACETS, build_index, build_lock
 from indexer.ingest import import_files
 from indexer.search import open_searcher as open_any
 from indexer.search import search
-from indexer.store import Store, now_iso
+from indexer.store import Store
 
-SEED = Path(__file__).resolve().parent.parent / "corpus" / "exports" / "qn2019-association.txt"
 ENGINES = ["whoosh", "tantivy"]
 
 
@@ -55,29 +54,6 @@ def mixed(tmp_path_factory) -> Paths:
         populate(store, 400, seed=3)
         add_article(store)
     return build_both(paths)
-
-
-def add_article(store: Store) -> None:
-    """Give the first seed excerpt an article around it, with an author, and an alignment."""
-    eid, bid, text = store.conn.execute(
-        "SELECT e.id, e.bookmark_id, e.text FROM excerpts e JOIN bookmarks b ON b.id=e.bookmark_id"
-        " WHERE b.url IS NULL ORDER BY e.bookmark_id, e.seq LIMIT 1"
-    ).fetchone()
-    article = f"Avant le passage, une phrase témoin. {text} Après le passage, une autre."
-    start = article.index(text)
-    with store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO articles(bookmark_id, sha256, extractor_version, status, text, title,"
-            " author, published, site_name, language, extracted_at)"
-            " VALUES (?, 'x', 'test', 'ok', ?, 'Titre', 'Jeanne Autrice', '2019-02-01',"
-            " 'Site Témoin', 'fr', ?)",
-            (bid, article, now_iso()),
-        )
-        conn.execute(
-            'INSERT INTO alignments(excerpt_id, method, start, "end", score, aligned_at)'
-            " VALUES (?, 'exact', ?, ?, 1.0, ?)",
-            (eid, start, start + len(text), now_iso()),
-        )
 
 
 @pytest.fixture(params=ENGINES)
@@ -386,16 +362,6 @@ def test_tantivy_index_updates_swaps_and_locks(home):
         with pytest.raises(BusyError):
             build_index(home, entities=False, engine="tantivy")
         build_index(home, entities=False, engine="whoosh")  # one lock per engine
-
-
-def run_cli(capsys, home: Paths, *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(["--home", str(home.home), *args])
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_engine_option(capsys, seeded):

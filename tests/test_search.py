@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from pathlib import Path
 
 import pytest
+from conftest import SEED, add_article
 
 from bench.synth import populate
 from indexer.config import Paths
@@ -14,9 +14,7 @@ from indexer.errors import IndexMissingError, QueryError
 from indexer.index import build_index
 from indexer.ingest import import_files
 from indexer.search import SearchFilters, open_searcher, search, show
-from indexer.store import Store, now_iso
-
-SEED = Path(__file__).resolve().parent.parent / "corpus" / "exports" / "qn2019-association.txt"
+from indexer.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -38,30 +36,6 @@ def mixed(tmp_path_factory) -> Paths:
         add_article(store)
     build_index(paths, entities=False)
     return paths
-
-
-def add_article(store: Store) -> str:
-    """Give the first seed excerpt an article around it and an exact alignment."""
-    eid, bid, text = store.conn.execute(
-        "SELECT e.id, e.bookmark_id, e.text FROM excerpts e JOIN bookmarks b ON b.id=e.bookmark_id"
-        " WHERE b.url IS NULL ORDER BY e.bookmark_id, e.seq LIMIT 1"
-    ).fetchone()
-    article = f"Avant le passage, une phrase témoin. {text} Après le passage, une autre."
-    start = article.index(text)
-    with store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO articles(bookmark_id, sha256, extractor_version, status, text, title,"
-            " author, published, site_name, language, extracted_at)"
-            " VALUES (?, 'x', 'test', 'ok', ?, 'Titre', 'Jeanne Autrice', '2019-02-01',"
-            " 'Site Témoin', 'fr', ?)",
-            (bid, article, now_iso()),
-        )
-        conn.execute(
-            'INSERT INTO alignments(excerpt_id, method, start, "end", score, aligned_at)'
-            " VALUES (?, 'exact', ?, ?, 1.0, ?)",
-            (eid, start, start + len(text), now_iso()),
-        )
-    return eid
 
 
 def ids(results) -> set[str]:

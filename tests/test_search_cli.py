@@ -5,16 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
+from conftest import SEED
+from conftest import run_in_process as run
 
-from indexer.cli import main
 from indexer.config import Paths
 from indexer.index import build_index
 from indexer.ingest import import_files
-
-SEED = Path(__file__).resolve().parent.parent / "corpus" / "exports" / "qn2019-association.txt"
 
 
 @pytest.fixture(scope="module")
@@ -23,17 +21,6 @@ def seeded(tmp_path_factory) -> Paths:
     import_files(paths, [SEED])
     build_index(paths, entities=False)
     return paths
-
-
-def run(capsys, home: Paths, *args: str) -> tuple[int, str, str]:
-    """Run `indexer --home HOME ARGS...`; (exit code, stdout, stderr)."""
-    code = 0
-    try:
-        main(["--home", str(home.home), *args])
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_index_command_reports_what_it_did(capsys, home):
