@@ -25,7 +25,6 @@ from typing import Any
 
 from whoosh import query as wq
 from whoosh.index import EmptyIndexError
-from whoosh.matching.wrappers import WrappingMatcher
 from whoosh.qparser import AndGroup, FuzzyTermPlugin, GtLtPlugin, MultifieldParser
 from whoosh.qparser.plugins import FieldAliasPlugin
 
@@ -34,6 +33,7 @@ from .config import Paths
 from .errors import QueryError
 from .export import EXCERPT_COLUMNS
 from .index import FACETS, SEARCH_FIELDS, build_time, open_index
+from .scoring import DocRange, FastBM25F, score_matches
 from .store import Store
 
 SCOPES = {"excerpts": "excerpt", "descriptions": "description", "articles": "article", "all": None}
@@ -157,7 +157,7 @@ class IndexSearcher:
             try:  # resolve `current`, read its TOC and open its files
                 self.ix = open_index(paths)
                 self.built = build_time(self.ix)
-                self.searcher = self.ix.searcher()
+                self.searcher = self.ix.searcher(weighting=FastBM25F())
                 break
             except (OSError, EmptyIndexError):
                 # a rebuild swapped `current` and removed this build between our steps: the
@@ -422,9 +422,7 @@ def _match(s: IndexSearcher, q, allowed: set[int] | None, sort: str, kind: str |
     if allowed is not None and not allowed:  # Whoosh takes an empty filter set for no filter
         return set(), [] if ranking else None
     if ranking:
-        # filter= a docnum set; never together with terms=True (see module docstring).
-        results = s.searcher.search(q, filter=allowed, limit=None)
-        ranked = [(docnum, score) for score, docnum in results.top_n]
+        ranked = score_matches(s.searcher, q, allowed)  # = search(q, filter=, limit=None)
         return {d for d, _ in ranked}, ranked
     matched = set(s.searcher.docs_for_query(q))
     if allowed is not None:
@@ -436,7 +434,7 @@ def _of_kind(s: IndexSearcher, q, kind: str):
     """``q`` restricted to documents of ``kind``.
 
     A build writes each kind as one run of docnums; in a one-segment index that run bounds
-    the matcher for free (:class:`_DocRange`). Otherwise ``Require(q, kind:...)``: correct
+    the matcher for free (:class:`~indexer.scoring.DocRange`). Otherwise ``Require(q, kind:...)``: correct
     everywhere, but it steps through the kind's whole posting list on every query.
     """
     ranges = s.__dict__.setdefault("_kind_ranges", {})  # per searcher: min/max cost O(n)
@@ -446,48 +444,8 @@ def _of_kind(s: IndexSearcher, q, kind: str):
         if docs and s.searcher.is_atomic() and max(docs) - min(docs) + 1 == len(docs):
             ranges[kind] = (min(docs), max(docs))
     if ranges[kind] is not None:
-        return _DocRange(q, *ranges[kind])
+        return DocRange(q, *ranges[kind])
     return wq.Require(q, wq.Term("kind", kind))
-
-
-class _DocRange(wq.WrappingQuery):
-    """A query whose matches are cut to docnums ``lo..hi`` (one-segment searchers only)."""
-
-    def __init__(self, child, lo: int, hi: int):
-        super().__init__(child)
-        self.lo, self.hi = lo, hi
-
-    def _rewrap(self, child):
-        return _DocRange(child, self.lo, self.hi)
-
-    def matcher(self, searcher, context=None):
-        return _RangeMatcher(self.child.matcher(searcher, context), self.lo, self.hi)
-
-
-class _RangeMatcher(WrappingMatcher):
-    """Starts its child at docnum ``lo`` and ends it after ``hi``."""
-
-    def __init__(self, child, lo: int, hi: int, boost: float = 1.0):
-        super().__init__(child, boost)
-        self.lo, self.hi = lo, hi
-        if child.is_active() and child.id() < lo:
-            child.skip_to(lo)
-
-    def copy(self):
-        return _RangeMatcher(self.child.copy(), self.lo, self.hi, self.boost)
-
-    def _replacement(self, newchild):
-        return _RangeMatcher(newchild, self.lo, self.hi, self.boost)
-
-    def is_active(self):
-        return self.child.is_active() and self.child.id() <= self.hi
-
-    def all_ids(self):
-        for docnum in self.child.all_ids():
-            if docnum > self.hi:
-                return
-            if docnum >= self.lo:
-                yield docnum
 
 
 def _page(s: IndexSearcher, matched: set[int], ranked, sort: str, limit: int, page: int):
