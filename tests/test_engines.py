@@ -224,6 +224,9 @@ QUERIES = [
     "numériq*", "num*ique", "datta~", "donnees~2/2", "tag:association", "lang:fr",
     'annotator:"Léa Bonnet"', "kind:description", "year:[2015 TO 2017]", "email",
     "e-mail professionnel", "aujourd'hui", "coeur", "cœur", "citoyens^2 numérique",
+    # phrases: pairs of words on tantivy (text_pairs), positions on Whoosh
+    '"réseau de chaleur"', '"logiciels libres"', '"data-centers"', '"les data centers"',
+    '"e-mail professionnel"', '"données personnelles"~3', '"de la"',
 ]
 NARROWINGS = [
     {},
@@ -375,3 +378,63 @@ def test_cli_engine_option(capsys, seeded):
     assert code == 0 and "association  78" in out
     code, _, err = run_cli(capsys, seeded, "search", "etat", "--engine", "lucene")
     assert code != 0 and "unknown engine 'lucene'" in err and "Traceback" not in err
+
+
+def _tag_counts_from_store(paths) -> dict[str, int]:
+    with sqlite3.connect(paths.db) as conn:
+        return dict(conn.execute("SELECT t.tag, COUNT(*) FROM excerpts e JOIN tags t"
+                                 " ON t.bookmark_id=e.bookmark_id GROUP BY t.tag"))
+
+
+def _add_tags(paths, count: int) -> None:
+    """Give the first bookmark ``count`` more tags."""
+    with Store(paths.db) as store, store.transaction() as conn:
+        bid = conn.execute("SELECT id FROM bookmarks ORDER BY id LIMIT 1").fetchone()[0]
+        conn.executemany("INSERT OR IGNORE INTO tags(bookmark_id, tag) VALUES (?, ?)",
+                         [(bid, f"étiquette-{k}") for k in range(count)])
+        conn.execute("UPDATE bookmarks SET description = description || ' (retagged)'"
+                     " WHERE id=?", (bid,))
+        conn.execute("UPDATE excerpts SET text = text || ' ' WHERE bookmark_id=?", (bid,))
+
+
+def test_tag_facet_slots_widen_then_fall_back(home):
+    """Tags are counted on single-valued slot columns; an update bringing a document more tags
+    widens them, and one with more tags than there are slots falls back to the multi-valued
+    column: the counts equal the store's every time."""
+    from indexer.engines.tantivy_index import SLOTS
+
+    import_files(home, [SEED])
+    with Store(home.db) as store:
+        populate(store, 120, seed=9)
+    build_index(home, entities=False, engine="tantivy")
+    for more, slotted in [(3, True), (SLOTS + 2, False)]:
+        with open_searcher(home) as s:
+            width = s.slots.get("tag")
+        _add_tags(home, more)
+        summary = build_index(home, entities=False, engine="tantivy")
+        assert not summary.rebuilt and summary.updated
+        with open_searcher(home) as s:
+            assert ("tag" in s.slots) == slotted
+            if slotted:
+                assert s.slots["tag"] > width
+            facets = search(s, "", facets=["tag"], limit=1).facets
+        assert dict(facets["tag"]) == _tag_counts_from_store(home)
+
+
+def test_an_index_of_the_earlier_schema_is_rebuilt_on_update(home):
+    import json
+
+    from indexer.engines.tantivy_index import META
+
+    import_files(home, [SEED])
+    build_index(home, entities=False, engine="tantivy")
+    meta_path = current_dir(home) / META
+    meta = json.loads(meta_path.read_text())
+    del meta["slots"], meta["schema"]  # as written before the tag slots and word pairs
+    meta_path.write_text(json.dumps(meta))
+    with open_searcher(home) as s:
+        assert s.slots == {}  # counted on the multi-valued column meanwhile
+        assert dict(search(s, "", facets=["tag"], limit=1).facets["tag"]) == {"association": 78}
+    assert build_index(home, entities=False, engine="tantivy").rebuilt
+    with open_searcher(home) as s:
+        assert s.slots == {"tag": 1}
