@@ -318,9 +318,9 @@ def markdown(results: list[dict]) -> str:
     for r in results:
         if "agreement" in r:
             a = r["agreement"]
-            same = {True: "yes", False: "NO", None: "-"}[r.get("same_hit_sets")]
-            if r.get("same_totals") is False:
-                same += " (totals differ)"
+            same = {True: "yes", False: "NO", None: "not compared"}[r.get("same_hit_sets")]
+            if r.get("same_totals") is not None:
+                same += " (totals differ)" if not r["same_totals"] else " (same totals)"
             lines.append(f"| {r['excerpts']:,} | {same} "
                          f"| {a['overlap']} | {a['spearman']} | {a['kendall']} |")
     for r in results:
