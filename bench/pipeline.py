@@ -26,7 +26,7 @@ p95 (nearest rank) over every query of every round.
 Writes ``bench/results/pipeline-<size>.json`` (rewritten after each stage, so that a long run
 stopped midway keeps what it measured) and the ``pipeline`` section of docs/benchmarks.md
 (from every ``pipeline-*.json`` present, with a before/after table where a
-``before-pipeline-<size>.json`` holds a search stage run with earlier code), unless
+``search-versions-<size>.json`` holds a run of :mod:`bench.search_versions`), unless
 ``--results`` points elsewhere (the smoke test does) or ``--no-doc``. ``--workers`` sets the
 processes of extract and align; the index writer stays one process (docs/performance.md).
 """
@@ -393,24 +393,25 @@ def markdown(results: list[dict]) -> str:
 
 
 def _before_after(results: list[dict]) -> list[str]:
-    """Search before/after the Whoosh changes of issue 7, where ``before-pipeline-<n>.json``
-    holds the search stage run with the earlier code on the same index (docs/performance.md)."""
-    lines = []
+    """Whoosh search of earlier commits beside today's, from ``search-versions-<n>.json``
+    (written by :mod:`bench.search_versions`: the versions take turns on one index)."""
+    lines: list[str] = []
     for r in results:
-        path = report.RESULTS / f"before-pipeline-{r['excerpts']}.json"
-        if not path.exists() or "search" not in r["stages"]:
+        path = report.RESULTS / f"search-versions-{r['excerpts']}.json"
+        if not path.exists():
             continue
-        old, new = json.loads(path.read_text())["stages"]["search"], r["stages"]["search"]
+        data = json.loads(path.read_text())
+        names = data["versions"]
         if not lines:
-            lines = ["", ("Whoosh search before/after the changes of docs/performance.md, on "
-                          "the same index, the two versions taking turns query by query; ms "
-                          "p50 / p95 (FTS5 of the same run in brackets):"),
-                     "", "| excerpts | kind | before | after |", "|---|---|---|---|"]
-        for kind in ("plain", "facets", "phrase", "articles"):
-            cells = [f"{x[kind]['whoosh']['p50_ms']} / {x[kind]['whoosh']['p95_ms']} "
-                     f"({x[kind]['fts5']['p50_ms']} / {x[kind]['fts5']['p95_ms']})"
-                     for x in (old, new)]
-            lines.append(f"| {r['excerpts']:,} | {kind} | {cells[0]} | {cells[1]} |")
+            lines = ["", ("Whoosh search code of earlier commits beside today's, on the same "
+                          "index, the versions taking turns query by query "
+                          "(`bench/search_versions.py`); ms p50 / p95, FTS5 of the same turns "
+                          "last:"), "",
+                     "| excerpts | kind | " + " | ".join(f"`{n}`" for n in names) + " | FTS5 |",
+                     "|---|---|" + "---|" * (len(names) + 1)]
+        for kind, by in data["kinds"].items():
+            cells = [f"{by[n]['p50_ms']} / {by[n]['p95_ms']}" for n in [*names, "fts5"]]
+            lines.append(f"| {data['excerpts']:,} | {kind} | " + " | ".join(cells) + " |")
     return lines
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from bench import corpus, pipeline
+from bench import corpus, pipeline, search_versions
 
 
 def test_corpus_is_seeded_and_altered():
@@ -45,6 +45,12 @@ def test_pipeline_runs_every_stage(tmp_path):
         assert set(stages["search"][kind]) == {"whoosh", "fts5"}
     assert stages["export"]["rows"] == 200
     assert "| 200 |" in pipeline.markdown([data])
+    # The committed search code (HEAD: present even in a shallow clone) beside the work tree's,
+    # on the same index: both give the same totals (asserted inside), each kind is timed.
+    versions = search_versions.run(tmp_path / "work" / "200", ["HEAD"], rounds=1)
+    assert versions["versions"] == ["HEAD", "now"]
+    for kind in ("plain", "facets", "phrase", "articles"):
+        assert set(versions["kinds"][kind]) == {"HEAD", "now", "fts5"}
 
 
 def test_align_workers_agree_with_one_process(tmp_path):
