@@ -198,8 +198,11 @@ def word_pairs(exact: str | list[tantivy.Token]) -> str | list[tantivy.Token]:
             for pos, firsts in sorted(at.items()) for a in firsts for b in at.get(pos + 1, ())]
 
 
-def to_document(doc: dict, tokens: Tokens) -> tantivy.Document:
-    """The tantivy document of one :func:`indexer.index.store_documents` field dict."""
+def to_document(doc: dict, tokens: Tokens, widths: dict[str, int]) -> tantivy.Document:
+    """The tantivy document of one :func:`indexer.index.store_documents` field dict.
+
+    ``widths[name]`` is raised to the number of values the document has, per slotted facet.
+    """
     lang_field = next((f for f in LANG_FIELDS if f in doc), "text_fold")
     exact, stems = tokens.analyse(doc["text_exact"] or "", lang_field)
     # The row is pickled, as Whoosh stores its fields: 3x faster than JSON, and the index
@@ -220,24 +223,22 @@ def to_document(doc: dict, tokens: Tokens) -> tantivy.Document:
         out.add_pre_tokenized_text("text_exact", tantivy.PreTokenizedString("", exact))
         out.add_pre_tokenized_text("text_pairs", tantivy.PreTokenizedString("", pairs))
     for name in FACETS:
-        value = doc.get(name)
-        if value:
-            if name in MULTI_VALUED:
-                for v in facet_values(doc, name):
-                    out.add_text(name, v)
-            else:
-                out.add_text(name, value)
-    for name in SLOTTED:
-        values = facet_values(doc, name)[:SLOTS]
-        for k in range(SLOTS):
-            out.add_text(slot_field(name, k), values[k] if k < len(values) else NO_VALUE)
+        if name in MULTI_VALUED:
+            values = facet_values(doc, name)
+            for v in values:
+                out.add_text(name, v)
+            if name in SLOTTED:
+                _add_slots(out, name, values)
+                widths[name] = max(widths.get(name, 0), len(values))
+        elif doc.get(name):
+            out.add_text(name, doc[name])
     return out
 
 
-def slot_widths(doc: dict, widths: dict[str, int]) -> None:
-    """Raise ``widths[name]`` to the number of values ``doc`` has, for each slotted facet."""
-    for name in SLOTTED:
-        widths[name] = max(widths.get(name, 0), len(facet_values(doc, name)))
+def _add_slots(out: tantivy.Document, name: str, values: list[str]) -> None:
+    """The first SLOTS values, one per column, the unused columns padded."""
+    for k in range(SLOTS):
+        out.add_text(slot_field(name, k), values[k] if k < len(values) else NO_VALUE)
 
 
 def facet_values(doc: dict, name: str) -> list[str]:
@@ -327,9 +328,8 @@ def _build_aside(paths: Paths, progress) -> IndexSummary:
         tokens = Tokens()
         with Store(paths.db) as store:
             for doc in store_documents(store):
-                writer.add_document(to_document(doc, tokens))
+                writer.add_document(to_document(doc, tokens, widths))
                 fields.update(f for f in SEARCH_FIELDS if doc.get(f))
-                slot_widths(doc, widths)
                 summary.added += 1
                 summary.by_kind[doc["kind"]] = summary.by_kind.get(doc["kind"], 0) + 1
                 if progress and summary.added % 500 == 0:
@@ -373,9 +373,8 @@ def _update(paths: Paths, current: Path, progress) -> IndexSummary:
         for doc, old in changed_documents(paths, indexed, summary, progress):
             if old is not None:
                 writer.delete_documents_by_term("id", doc["id"])
-            writer.add_document(to_document(doc, tokens))
+            writer.add_document(to_document(doc, tokens, widths))
             fields.update(f for f in SEARCH_FIELDS if doc.get(f))
-            slot_widths(doc, widths)
         for gone in summary.gone:
             writer.delete_documents_by_term("id", gone)
         if not (summary.added or summary.updated or summary.deleted):
