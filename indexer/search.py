@@ -182,6 +182,10 @@ class IndexSearcher:
     def close(self) -> None:
         self.searcher.close()
 
+    def matches_words(self, q) -> bool:
+        """Whether a prefix or range query matches any word of the index."""
+        return next(iter(q.expanded_terms(self.searcher.reader())), None) is not None
+
     def values(self, fieldname: str) -> dict[str, frozenset[int]]:
         """``value -> docnums`` of a facet field, read once from its postings."""
         cached = self._values.get(fieldname)
@@ -331,8 +335,9 @@ def search(
     try:
         q = s.parse(query)
         allowed = _allowed(s, wanted, scope, since, until)
-        matched, ranked = _match(s, q, allowed, sort, SCOPES[scope])
-        hits = _page(s, matched, ranked, sort, limit, page)
+        order = ordering(q, sort, s.matches_words)
+        matched, ranked = _match(s, q, allowed, order, SCOPES[scope])
+        hits = _page(s, matched, ranked, order, limit, page)
         hits = _decorate(s, q, hits, context)
         counts = {name: facet_counts(s, name, matched) for name in facets or []}
         results = SearchResults(query, len(matched), hits, counts, s.built, page, limit)
@@ -408,7 +413,38 @@ def _unknown_value_message(s: IndexSearcher, name: str, value: str, folded: dict
     return f"no {name} {value!r} in the index (see `indexer facets --field {name}`)"
 
 
-def _match(s: IndexSearcher, q, allowed: set[int] | None, sort: str, kind: str | None = None):
+# Queries scored as a constant by both engines: each match gets the same score.
+CONSTANT = (wq.Prefix, wq.TermRange)
+
+
+def ordering(q, sort: str, matches_words) -> str:
+    """How a page is ordered: ``score``, ``newest``, ``oldest`` (saved date) or ``published``.
+
+    By relevance, an empty query lists the oldest first, and a query whose matches all score
+    alike (:func:`constant_score`) the newest first: a score would order nothing there. Both
+    engines order pages by this function.
+    """
+    if sort != "relevance":
+        return "newest" if sort == "saved" else "published"
+    if isinstance(q, wq.Every):
+        return "oldest"
+    return "newest" if constant_score(q, matches_words) else "score"
+
+
+def constant_score(q, matches_words) -> bool:
+    """True for one prefix or range (``numériq*``, ``year:[2015 TO 2017]``), alone or beside
+    branches of an OR that match no word of the index (the parser asks each prefix of every
+    text field). ``matches_words(node)`` tells whether a prefix or range matches any word."""
+    if isinstance(q, CONSTANT):
+        return True
+    if isinstance(q, wq.Or) and not getattr(q, "minmatch", 0):
+        live = [sub for sub in q.subqueries
+                if not isinstance(sub, CONSTANT) or matches_words(sub)]
+        return len(live) == 1 and isinstance(live[0], CONSTANT)
+    return False
+
+
+def _match(s: IndexSearcher, q, allowed: set[int] | None, order: str, kind: str | None = None):
     """(matching docnums, [(docnum, score)] best first, or None when not ranking by score).
 
     Ranking scores every match once (limit=None): one pass gives the set, the exact total and
@@ -416,7 +452,7 @@ def _match(s: IndexSearcher, q, allowed: set[int] | None, sort: str, kind: str |
     ``kind`` (the scope) goes inside the query (:func:`_of_kind`), so that the matcher never
     walks the other kinds' postings nor checks phrases in long articles (docs/performance.md).
     """
-    ranking = sort == "relevance" and not isinstance(q, wq.Every)
+    ranking = order == "score"
     if kind:
         q = _of_kind(s, q, kind)
     if allowed is not None and not allowed:  # Whoosh takes an empty filter set for no filter
@@ -448,13 +484,13 @@ def _of_kind(s: IndexSearcher, q, kind: str):
     return wq.Require(q, wq.Term("kind", kind))
 
 
-def _page(s: IndexSearcher, matched: set[int], ranked, sort: str, limit: int, page: int):
-    """(docnum, score) of the requested page."""
+def _page(s: IndexSearcher, matched: set[int], ranked, order: str, limit: int, page: int):
+    """(docnum, score) of the requested page (``order``: see :func:`ordering`)."""
     first = (page - 1) * limit
     if ranked is not None:
         return ranked[first : first + limit]
-    column = s.column("published" if sort == "published" else "saved")
-    ordered = sorted(matched, key=lambda d: (column[d], -d), reverse=sort != "relevance")
+    column = s.column("published" if order == "published" else "saved")
+    ordered = sorted(matched, key=lambda d: (column[d], -d), reverse=order != "oldest")
     return [(d, None) for d in ordered[first : first + limit]]
 
 

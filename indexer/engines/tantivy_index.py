@@ -18,7 +18,8 @@ strip every elision or stem with the light stemmer: see docs/engines.md for both
   ``kind``): ``raw`` text fields, multi-valued where Whoosh's are, fast for counting.
 * ``tag__0`` ... ``tag__7``: the document's tags again, one per single-valued column, padded
   with :data:`NO_VALUE` (see :data:`SLOTS`): what the tag facet is counted on.
-* ``saved_key`` / ``published_key``: the dates as sortable integers (:func:`date_key`).
+* ``saved_key`` / ``published_key``: the dates as sortable integers (:func:`date_key`);
+  ``saved_day`` / ``published_day``: their days, as words (:data:`DAYS`).
 * ``row``: the export row, pickled (stored); article texts stay in the store.
 
 Layout, locking and swapping follow the Whoosh index (:mod:`indexer.index`), one level down::
@@ -57,6 +58,7 @@ from ..index import (
     store_documents,
 )
 from ..store import Store
+from .tantivy_precounts import write_precounts
 
 META = "indexer-meta.json"
 LANG_FIELDS = ("text_fr", "text_en", "text_fold")
@@ -64,7 +66,10 @@ HEAP_BYTES = 256_000_000  # like Whoosh's limitmb=256: more bought nothing but m
 _WORD = re.compile(analysis.WORD_PATTERN)
 _DIGITS = re.compile(r"\D")
 # The index's layout: an index written by an earlier one is rebuilt by the next update.
-SCHEMA_VERSION = 2  # 2: tag slots and text_pairs
+SCHEMA_VERSION = 3  # 2: tag slots and text_pairs; 3: the dates' days
+# The day of each date, as a word: a page ordered by date is read from the newest (or oldest)
+# days' documents first (see tantivy_search._windowed).
+DAYS = {"saved_key": "saved_day", "published_key": "published_day"}
 PAIR = "|"  # joins the two words of a text_pairs token: never inside a token (WORD_PATTERN)
 # Counting a multi-valued column costs tantivy ~50 ns per matching document (the tag facet was
 # ~28 ms of a 500k-hit search at 1M); a dense single-valued column ~2 ns. So each document's
@@ -111,7 +116,14 @@ def make_schema() -> tantivy.Schema:
                               index_option="basic")
     sb.add_unsigned_field("saved_key", indexed=True, fast=True)
     sb.add_unsigned_field("published_key", indexed=True, fast=True)
+    for name in DAYS.values():
+        sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
     return sb.build()
+
+
+def day_of(key: int) -> str:
+    """The day (``YYYYMMDD``, ``00000000`` without a date) of a :func:`date_key`."""
+    return f"{key // 1_000_000:08d}"
 
 
 def date_key(value: str | None, fill: str = "0") -> int:
@@ -209,8 +221,10 @@ def to_document(doc: dict, tokens: Tokens, widths: dict[str, int]) -> tantivy.Do
     # is ours (derived from the store, rebuilt at will).
     out = tantivy.Document(id=doc["id"], hash=doc["hash"])
     out.add_bytes("row", pickle.dumps(doc["row"], 5))
-    out.add_unsigned("saved_key", date_key(doc.get("saved")))
-    out.add_unsigned("published_key", date_key(doc.get("published")))
+    for field, key in (("saved_key", date_key(doc.get("saved"))),
+                       ("published_key", date_key(doc.get("published")))):
+        out.add_unsigned(field, key)
+        out.add_text(DAYS[field], day_of(key))
     if stems:
         out.add_text(lang_field, stems)
     pairs = word_pairs(exact)
@@ -265,9 +279,10 @@ def current_dir(paths: Paths) -> Path | None:
     return target
 
 
-def open_index(paths: Paths) -> tuple[tantivy.Index, dict]:
-    """(the current tantivy index, its metadata), or raise :class:`IndexMissingError`."""
-    target = current_dir(paths)
+def open_index(paths: Paths, target: Path | None = None) -> tuple[tantivy.Index, dict]:
+    """(the current tantivy index, or the build ``target``; its metadata), or raise
+    :class:`IndexMissingError`."""
+    target = target or current_dir(paths)
     if target is None:
         raise IndexMissingError(
             f"no tantivy index under {engine_dir(paths).index}: "
@@ -337,6 +352,7 @@ def _build_aside(paths: Paths, progress) -> IndexSummary:
         writer.commit()
         writer.wait_merging_threads()
         _write_meta(build, fields, summary.added, widths)
+        write_precounts(paths, build)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
@@ -386,4 +402,5 @@ def _update(paths: Paths, current: Path, progress) -> IndexSummary:
         writer.rollback()
         raise
     _write_meta(current, fields, summary.total, widths)
+    write_precounts(paths, current)
     return summary
