@@ -26,7 +26,8 @@ Layout, locking and swapping follow the Whoosh index (:mod:`indexer.index`), one
 
     index/tantivy/current -> builds/<stamp>    index/tantivy/.lock
 
-Each build directory also holds ``indexer-meta.json`` (build time, fields in use, documents).
+Each build directory also holds ``indexer-meta.json`` (build time, fields in use, documents)
+and ``precounts.json`` (:mod:`.tantivy_precounts`).
 """
 
 from __future__ import annotations
