@@ -198,7 +198,10 @@ def reference(tmp_path_factory):
             shutil.copytree(paths.home, snaps[name], symlinks=True)
             run_stage(name, paths, exports)
             after[name] = fingerprint(paths)
-            seconds[name] = _timed_in_child(name, snaps[name], where / "timing", exports)
+            # the quickest of three: on a shared host a slow first run put late kills past
+            # the end of the stage (48 of 78 landed in one CI run)
+            seconds[name] = min(_timed_in_child(name, snaps[name], where / "timing", exports)
+                                for _ in range(3))
 
         stage("import", Paths(where / "import-ref"))
         import_files(home, [small])
