@@ -153,7 +153,8 @@ def test_a_window_of_days_gives_the_pages_of_the_whole_index(stores, query, narr
         s.window_per_hit = 2
         for window in (10, 40, 160, 320):  # the smallest that holds a page (7 hits)
             s.window_docs = window
-            if _windowed(s, s.parse(query), combined, scope, field, direction, 7, 0):
+            words = precounts.words_of(s, s.parse(query))
+            if _windowed(s, words, combined, scope, field, direction, 7, 0):
                 break
         else:
             pytest.fail("no window held 7 hits")

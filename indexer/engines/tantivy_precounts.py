@@ -102,6 +102,8 @@ def load(build: Path, stamp: int | None) -> dict | None:
 def words_of(s, q) -> list[tuple[str, str]] | None:
     """The (field, word) pairs whose union ``q`` matches, or None when ``q`` is not a union
     of words (a phrase, an AND, a fuzzy word...); ``[]`` for a query matching nothing."""
+    from .tantivy_search import _text
+
     if isinstance(q, wq.Term) and q.fieldname in SEARCH_FIELDS:
         return [(q.fieldname, _text(q.text))]
     if isinstance(q, wq.Prefix) and q.fieldname in SEARCH_FIELDS:
@@ -121,10 +123,6 @@ def words_of(s, q) -> list[tuple[str, str]] | None:
     return None
 
 
-def _text(value) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else value
-
-
 class Counting:
     """The facet counts and the number of matches of one search, from the precounts.
 
@@ -132,10 +130,12 @@ class Counting:
     facet thread.
     """
 
-    def __init__(self, s, pre: dict, kinds: list[str], scope: list, names: list[str],
-                 base: dict, word: tuple[str, str] | None, others: list[tuple[str, str]]):
+    def __init__(self, s, kinds: list[str], scope: list, names: list[str], base: dict,
+                 word: tuple[str, str] | None, others: list[tuple[str, str]]):
         self.s, self.kinds, self.scope, self.names = s, kinds, scope, names
         self.base, self.word, self.others = base, word, others
+        # the (field, word) pairs whose union the search matches; None: every document
+        self.words = [word, *others] if word else None
 
     def run(self) -> tuple[dict[str, list[tuple[str, int]]], int]:
         """(each facet's (value, count), most frequent first; the number of matches)."""
@@ -166,7 +166,7 @@ def prepare(s, pre: dict | None, q, kinds: list[str], scope: list,
     if pre is None or not set(names) <= set(pre["facets"]):
         return None
     if isinstance(q, wq.Every) and not q.fieldname:
-        return Counting(s, pre, kinds, scope, names, pre["all"], None, [])
+        return Counting(s, kinds, scope, names, pre["all"], None, [])
     words = words_of(s, q)
     if not words:
         return None
@@ -176,8 +176,8 @@ def prepare(s, pre: dict | None, q, kinds: list[str], scope: list,
         return None
     _, field, word = max(known)
     others = sorted({(f, w) for f, w in words if (f, w) != (field, word)})
-    return Counting(s, pre, kinds, scope, names, pre["words"][_key(field, word)],
-                    (field, word), others)
+    return Counting(s, kinds, scope, names, pre["words"][_key(field, word)], (field, word),
+                    others)
 
 
 def _add(totals: Counts, per_kind: dict[str, Counts], kinds: list[str]) -> Counts:

@@ -84,6 +84,7 @@ class TantivySearcher:
         self.fields = meta["fields"] or SEARCH_FIELDS
         self._parser = search_mod._parser(self.whoosh_schema, self.fields)
         self._values: dict[str, dict[str, int]] = {}
+        self._days: dict[str, list[tuple[str, int]]] = {}
         self.window_docs, self.window_per_hit = WINDOW_DOCS, WINDOW_PER_HIT  # see _windowed
         self._pool: ThreadPoolExecutor | None = None
 
@@ -127,7 +128,9 @@ class TantivySearcher:
 
     def days(self, fieldname: str) -> list[tuple[str, int]]:
         """``(day, documents)`` of a day field (:data:`DAYS`), oldest first."""
-        return sorted(self.values(fieldname).items())
+        if fieldname not in self._days:
+            self._days[fieldname] = sorted(self.values(fieldname).items())
+        return self._days[fieldname]
 
     def parse(self, text: str):
         """The Whoosh query of ``text`` (see :func:`indexer.search.parse_query`)."""
@@ -462,7 +465,8 @@ def search(
         elif facets:
             job = s.pool().submit(facet_counts, s, combined, facets)
         windowed = counting is not None and order != "score"
-        total, page_hits = _page(s, q, combined, narrowing, order, limit, page,
+        words = counting.words if counting is not None else None
+        total, page_hits = _page(s, words, combined, narrowing, order, limit, page,
                                  count=not windowed)
         hits = _decorate(s, q, page_hits, context)
         counts = {}
@@ -549,13 +553,13 @@ _ORDERS = {"newest": ("saved_key", tantivy.Order.Desc),
 WINDOW_DOCS, WINDOW_PER_HIT = 4096, 64
 
 
-def _page(s: TantivySearcher, q, combined, narrowing: list, order: str, limit: int, page: int,
-          count: bool):
+def _page(s: TantivySearcher, words, combined, narrowing: list, order: str, limit: int,
+          page: int, count: bool):
     """(the number of matches or None without ``count``, [(address, score or None)]).
 
     Ordered as the Whoosh path orders (:func:`indexer.search.ordering`): by score, else by
-    a date. Without ``count``, a page by date is first read from a window of days (the query
-    ``q`` narrowed by ``narrowing``, which is ``combined``).
+    a date. Without ``count``, a page by date is first read from a window of days
+    (:func:`_windowed`: ``words`` and ``narrowing`` as in ``combined``).
     """
     offset = (page - 1) * limit
     if order == "score":
@@ -563,7 +567,7 @@ def _page(s: TantivySearcher, q, combined, narrowing: list, order: str, limit: i
         return result.count, [(addr, score) for score, addr in result.hits]
     field, direction = _ORDERS[order]
     if not count:
-        found = _windowed(s, q, combined, narrowing, field, direction, limit, offset)
+        found = _windowed(s, words, combined, narrowing, field, direction, limit, offset)
         if found is not None:
             return None, [(addr, None) for _, addr in found]
     result = s.searcher.search(combined, limit, count=count, order_by_field=field,
@@ -571,7 +575,7 @@ def _page(s: TantivySearcher, q, combined, narrowing: list, order: str, limit: i
     return result.count, [(addr, None) for _, addr in result.hits]
 
 
-def _windowed(s: TantivySearcher, q, combined, narrowing: list, field: str, direction,
+def _windowed(s: TantivySearcher, words, combined, narrowing: list, field: str, direction,
               limit: int, offset: int) -> list | None:
     """The page of ``combined`` by ``field``, found among the documents of the newest (or
     oldest) days only; None when the window holds fewer matches than the page needs.
@@ -579,7 +583,8 @@ def _windowed(s: TantivySearcher, q, combined, narrowing: list, field: str, dire
     Exact: every document outside the window has a date after (or before) every one inside,
     and days are whole, so ties fall inside together. ``numériq*`` (495k of 1M documents):
     a window of ~4k documents instead of every match. A union of words is asked as one
-    (lazy) boolean query, so that only the window's documents are looked up in its postings.
+    (lazy) boolean query of its ``words`` with ``narrowing`` (the query is ``combined``
+    otherwise), so that only the window's documents are looked up in its postings.
     """
     days = s.days(DAYS[field])
     if direction == tantivy.Order.Desc:
@@ -590,11 +595,10 @@ def _windowed(s: TantivySearcher, q, combined, narrowing: list, field: str, dire
         docs += n
         if docs >= want:
             break
-    if docs >= sum(n for _, n in days):
+    if len(taken) == len(days):
         return None  # the window would be the whole index
     Q = tantivy.Query
     window = (Occur.Must, _filter(Q.term_set_query(s.schema, DAYS[field], taken)))
-    words = precounts.words_of(s, q)
     if words:
         lazy = Q.const_score_query(Q.boolean_query(
             [(Occur.Should, Q.term_query(s.schema, f, w)) for f, w in sorted(set(words))]), 1.0)
