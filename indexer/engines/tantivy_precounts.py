@@ -151,9 +151,7 @@ class Counting:
                                     (Occur.MustNot, Q.term_query(schema, *self.word))]
                                    + self.scope)
             for name, pairs in facet_counts(self.s, rest, wanted).items():
-                into = totals.setdefault(name, {})
-                for value, count in pairs:
-                    into[value] = into.get(value, 0) + count
+                _merge(totals, name, pairs)
         total = sum(totals.get("kind", {}).values())
         return _sorted(totals, self.names), total
 
@@ -183,10 +181,15 @@ def prepare(s, pre: dict | None, q, kinds: list[str], scope: list,
 def _add(totals: Counts, per_kind: dict[str, Counts], kinds: list[str]) -> Counts:
     for kind in kinds:
         for name, values in per_kind.get(kind, {}).items():
-            into = totals.setdefault(name, {})
-            for value, count in values.items():
-                into[value] = into.get(value, 0) + count
+            _merge(totals, name, values.items())
     return totals
+
+
+def _merge(totals: Counts, name: str, pairs) -> None:
+    """Add (value, count) ``pairs`` to facet ``name``'s totals."""
+    into = totals.setdefault(name, {})
+    for value, count in pairs:
+        into[value] = into.get(value, 0) + count
 
 
 def _sorted(totals: Counts, names: list[str]) -> dict[str, list[tuple[str, int]]]:

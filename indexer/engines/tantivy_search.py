@@ -457,8 +457,8 @@ def search(
         # matches, so that a page ordered by date need not visit every match (_windowed).
         counting = None
         if facets or order != "score":
-            simple = not (wanted.items() or since or until)  # the scope narrows, alone
-            counting = _precounting(s, q, scope, facets or [], simple)
+            if not (wanted.items() or since or until):  # the scope narrows, alone
+                counting = _precounting(s, q, scope, facets or [], narrowing)
         job = None
         if counting is not None:
             job = s.pool().submit(counting.run)
@@ -484,13 +484,12 @@ def search(
             s.close()
 
 
-def _precounting(s: TantivySearcher, q, scope: str, names: list[str], simple: bool):
-    """A :class:`~.tantivy_precounts.Counting` of this search, or None (see prepare)."""
-    if not simple:
-        return None
+def _precounting(s: TantivySearcher, q, scope: str, names: list[str], clauses: list):
+    """A :class:`~.tantivy_precounts.Counting` of this search, or None (see prepare);
+    ``clauses`` are the scope's (:func:`_conditions` of a search with no filter)."""
     kind = SCOPES[scope]
     kinds = [kind] if kind else sorted(s.values("kind"))
-    return precounts.prepare(s, s.precounts(), q, kinds, _scope(s, kind) if kind else [], names)
+    return precounts.prepare(s, s.precounts(), q, kinds, clauses, names)
 
 
 def _combine(s: TantivySearcher, q, narrowing: list) -> tuple[tantivy.Query, tantivy.Query]:
