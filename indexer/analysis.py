@@ -358,15 +358,30 @@ CANDIDATES: dict[str, Callable[[], Analyzer]] = {
 def analyzer_for(lang: str | None) -> Analyzer:
     """The chain for a document language (ISO 639-1 like ``fr``, ``en-GB``).
 
-    French, and unknown or missing languages (the users are French), get the French chain;
-    English the English chain; any other language the folding-only chain.
+    French, and missing languages (the users are French), get the French chain; English the
+    English chain; any other language, ``und`` (detected as undetermined) included, the
+    folding-only chain: the rule the index applies (:func:`chain_language`).
     """
-    code = (lang or "fr").strip().lower()[:2]
-    if code in ("fr", "", "un"):
+    chain = chain_language(lang)
+    if chain == "fr":
         return french_analyzer()
-    if code == "en":
+    if chain == "en":
         return english_analyzer()
     return folding_analyzer()
+
+
+DEFAULT_LANGUAGE = "fr"  # a document with no language yet (no article read): the users' own
+
+
+def facet_language(lang: str | None) -> str:
+    """The language code a document is counted under: ``en-GB`` -> ``en``; none -> French."""
+    return (lang or DEFAULT_LANGUAGE).strip().split("-")[0].lower() or DEFAULT_LANGUAGE
+
+
+def chain_language(lang: str | None) -> str:
+    """Which chain analyses a document of language ``lang``: ``fr``, ``en`` or ``fold``."""
+    code = facet_language(lang)
+    return code if code in ("fr", "en") else "fold"
 
 
 def analyze(text: str, lang: str | None = "fr", mode: str = "index") -> list[str]:

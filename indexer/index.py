@@ -116,8 +116,8 @@ LEFT JOIN articles ar ON ar.bookmark_id = b.id AND ar.status IN ('ok', 'tiny')
 
 
 def doc_language(language: str | None) -> str:
-    """The language a document is analysed in: its article's, else French."""
-    return (language or DEFAULT_LANGUAGE).split("-")[0].lower()
+    """The language a document is counted under: its article's, else French."""
+    return analysis.facet_language(language)
 
 
 def _clean_value(value: str) -> str:

@@ -103,6 +103,8 @@ def test_language_choice():
     assert analyzer_for(None) == french_analyzer()  # unknown language: the users are French
     assert analyzer_for("en-GB") == english_analyzer()
     assert analyzer_for("de") == folding_analyzer()
+    # undetermined is not French: the index analyses it by folding only, and so must we
+    assert analyzer_for("und") == folding_analyzer()
     assert analyze("The running cars", "en") == ["run", "car"]
     assert analyze("Die Häuser", "de") == ["die", "hauser"]
 
