@@ -42,7 +42,7 @@ SELECT e.id, e.bookmark_id, b.url, b.title, e.annotator, e.text,
 FROM excerpts e
 JOIN bookmarks b ON b.id = e.bookmark_id
 LEFT JOIN alignments a ON a.excerpt_id = e.id
-LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id
+LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND ar.status IN ('ok', 'tiny')
 ORDER BY b.created_at, e.bookmark_id, e.seq
 """
 
