@@ -150,6 +150,20 @@ def test_no_hit_gives_a_hint(seeded, mixed, engine):
     assert r.total == 0 and "without the filters" in r.hint
 
 
+def test_hint_on_a_pasted_paragraph_is_bounded(seeded, engine):
+    """300 misspelt words (each one edit from a word of the index) and one 60-letter word:
+    a handful of near words at most, the same bound on both engines."""
+    with sqlite3.connect(seeded.db) as conn:
+        texts = " ".join(t for (t,) in conn.execute("SELECT text FROM excerpts"))
+    words = sorted({w for w in re.findall(r"[a-z]{6,12}", texts)})[:300]
+    assert len(words) == 300
+    query = " ".join(["x" * 60] + [w[:-1] + "q" for w in words])
+    r = search(seeded, query, engine=engine)
+    assert r.total == 0 and r.hint
+    near = r.hint.split(": ", 1)[1].split(", ")
+    assert 1 <= len(near) <= 5 and all("xxxx" not in n for n in near)
+
+
 # -- filters, facets, scopes, sort and pages, on each engine -------------------------------------
 
 

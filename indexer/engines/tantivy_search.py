@@ -679,10 +679,10 @@ def _hint(s: TantivySearcher, q, user, wanted: SearchFilters, narrowed: bool) ->
             names = ", ".join(f"--{k}" for k, _ in wanted.items())
             return f"{unfiltered} hit(s) without the filters ({names})"
     suggestions = []
-    for fieldname, text in q.iter_all_terms():
-        if fieldname != "text_exact":
+    words = [_text(t) for f, t in q.iter_all_terms() if f == "text_exact"]
+    for word in words[:search_mod.HINT_WORDS]:  # as the Whoosh path: a pasted paragraph
+        if len(word) > 40:  # must not walk the lexicon once per word
             continue
-        word = _text(text)
         near = suggest(s, word)
         if near and near != word:
             suggestions.append(f"{word} -> {near}")
