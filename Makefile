@@ -30,11 +30,17 @@ demo: $(STAMP)
 	$(IX) search '"data centers"' --limit 1 --context 120
 	$(IX) facets 'plateforme OR plateformes' --field site --field entity --top 5
 
+# The architecture first (import-linter contracts in pyproject.toml), then the suite.
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
+# The quick benchmarks at their small sizes; each writes its figures to docs/ (see
+# docs/benchmarks.md for the larger runs and the command behind each table).
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.bench_analysis
+	$(BIN)/python -m bench.bench_align
+	$(BIN)/python -m bench.bench_engines 10000
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pip install -q jupyterlab

@@ -5,7 +5,7 @@
     .venv/bin/python -m bench.bench_engines --work /tmp/eng ... # keep (and reuse) the stores
 
 Each size runs in a fresh process (so ``ru_maxrss`` is that size's peak), builds pinned to
-one core, on the synthetic corpus of ``bench/synth.py`` (seed 42):
+one core, on the synthetic corpus of ``indexer/synth.py`` (seed 42):
 
 * tantivy (``build_index(engine="tantivy")``, entities off): build wall and CPU seconds, then
   the workload of ``bench/bench_search.py`` (10 queries x 5 rounds, facet counts for tag,
@@ -36,11 +36,12 @@ from pathlib import Path
 
 from bench import report
 from bench.bench_search import FACETS, ROUNDS, WORKLOAD, dir_mb, run_fts5
-from bench.synth import populate
 from indexer.config import Paths
-from indexer.index import build_index, store_documents
+from indexer.documents import store_documents
+from indexer.index import build_index
 from indexer.search import open_searcher, search
 from indexer.store import Store
+from indexer.synth import populate
 
 SIZES = [10_000, 100_000, 1_000_000]
 WHOOSH_MAX = 100_000
@@ -70,7 +71,7 @@ def timed_build(paths: Paths, engine: str, cpu_core: int) -> dict:
     os.sched_setaffinity(0, {cpu_core})
     try:
         wall, cpu = time.perf_counter(), time.process_time()
-        summary = build_index(paths, rebuild=True, entities=False, engine=engine)
+        summary = build_index(paths, rebuild=True, engine=engine)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     finally:
         os.sched_setaffinity(0, cores)
@@ -208,11 +209,11 @@ def one_field_index(paths: Paths, tokenizer: str, analyzer, tokens):
     writer = index.writer(heap_size=256_000_000, num_threads=1)
     with Store(paths.db) as store:
         for doc in store_documents(store):
-            if doc["kind"] == "excerpt":
-                text = doc["text_exact"]
+            if doc.kind == "excerpt":
+                text = doc.text
                 if tokens is not None:
                     text = tokens.analyse(text, "text_fr")[1]
-                writer.add_document(tantivy.Document(id=doc["id"], text=text))
+                writer.add_document(tantivy.Document(id=doc.id, text=text))
     writer.commit()
     writer.wait_merging_threads()
     index.reload()
@@ -221,10 +222,10 @@ def one_field_index(paths: Paths, tokenizer: str, analyzer, tokens):
 
 def analysis_options(paths: Paths, whoosh_sets: list[set[str]]) -> dict:
     """Option (a) vs (b): analysis speed, build time, pair table, workload hit sets."""
-    from indexer.engines.tantivy_index import Tokens
+    from indexer.engines.tantivy.build import Tokens
 
     with Store(paths.db) as store:
-        texts = [d["text_exact"] for d in store_documents(store) if d["kind"] == "excerpt"]
+        texts = [d.text for d in store_documents(store) if d.kind == "excerpt"]
     words = sum(len(t.split()) for t in texts)
     tokens = Tokens()
     t0 = time.process_time()

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.bench_search            # 10k and 100k (the 100k size is slow)
     .venv/bin/python -m bench.bench_search 10000      # one size
 
-For each size: a synthetic French corpus (bench/synth.py) is imported into a fresh store; the
+For each size: a synthetic French corpus (indexer/synth.py) is imported into a fresh store; the
 Whoosh index is built (one process, entities off); then a fixed workload of queries (words,
 AND, OR, a phrase, a prefix, with and without a tag filter) runs through
 :func:`indexer.search.search` with facet counts (tag, annotator, site, year) and highlighted
@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 
 from bench import report
-from bench.synth import populate
 from indexer.config import Paths
 from indexer.index import build_index
 from indexer.search import open_searcher, search
 from indexer.store import Store
+from indexer.synth import populate
 
 FACETS = ["tag", "annotator", "site", "year"]
 # (whoosh query, fts5 query, tag filter or None)
@@ -56,7 +56,7 @@ def dir_mb(path: Path) -> float:
 
 def run_whoosh(paths: Paths) -> dict:
     t0 = time.perf_counter()
-    summary = build_index(paths, rebuild=True, entities=False)
+    summary = build_index(paths, rebuild=True)
     build_s = time.perf_counter() - t0
     times, totals = [], []
     with open_searcher(paths) as s:
@@ -149,7 +149,7 @@ def run_size(n: int) -> dict:
 def markdown(results: list[dict]) -> str:
     lines = [
         "Search: Whoosh index vs SQLite FTS5 (`unicode61 remove_diacritics 2`, no stemming) on the",
-        f"synthetic French corpus (`bench/synth.py`, seed 42); {len(WORKLOAD)} queries x {ROUNDS}",
+        f"synthetic French corpus (`indexer/synth.py`, seed 42); {len(WORKLOAD)} queries x {ROUNDS}",
         "rounds, each with facet counts (tag, annotator, site, year) and snippets of the top 10,",
         "3 of them with a tag filter; one searcher reused (its caches filled once, shown apart).",
         "",

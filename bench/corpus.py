@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import synth
+from indexer import synth
 
 ALTERATIONS = {  # category -> share of the excerpts
     "unaltered": 0.50, "typographic": 0.12, "whitespace": 0.12, "edited": 0.10,

@@ -185,7 +185,7 @@ def stage_index(work: Path, n: int, workers: int) -> dict:
     from indexer.index import build_index
 
     paths = _paths(work)
-    s = build_index(paths, rebuild=True, entities=False)
+    s = build_index(paths, rebuild=True)
     return {"docs": s.added, "by_kind": s.by_kind, "index_mb": dir_mb(paths.index)}
 
 

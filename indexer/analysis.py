@@ -31,7 +31,6 @@ from whoosh.analysis import (
     Filter,
     LanguageAnalyzer,
     RegexTokenizer,
-    StopFilter,
 )
 
 __all__ = [

@@ -30,8 +30,9 @@ from typing import Literal
 import pandas as pd
 
 from .config import Paths
+from .documents import EXCERPT_COLUMNS
 from .errors import QueryError, StoreError
-from .export import EXCERPT_COLUMNS, excerpt_rows
+from .export import excerpt_rows
 from .store import Store
 
 __all__ = [
@@ -175,6 +176,7 @@ def search(
     until: str | None = None,
     limit: int | None = 100,
     context: int = 200,
+    engine: str | None = None,
     **filters: str | Sequence[str],
 ) -> pd.DataFrame:
     """Search the index (:func:`indexer.search.search`): one row per hit, best first.
@@ -186,15 +188,16 @@ def search(
     an aligned excerpt, ``context`` characters), ``query`` and ``index_built``. ``filters``
     are facet filters by name (``tag``, ``annotator``, ``author``, ``site``, ``language``,
     ``year``, ``entity``), each a value or a list of values (OR-ed; filters are AND-ed).
-    ``limit=None`` returns every hit. Raises :class:`~indexer.errors.QueryError` for a
-    malformed query or unknown filter, :class:`~indexer.errors.IndexMissingError` when no
-    index was built (``indexer index``).
+    ``limit=None`` returns every hit. ``engine``: ``whoosh`` or ``tantivy`` (default:
+    ``$INDEXER_ENGINE``, else Whoosh), as for ``indexer search --engine``. Raises
+    :class:`~indexer.errors.QueryError` for a malformed query or unknown filter,
+    :class:`~indexer.errors.IndexMissingError` when that engine has no index yet.
     """
-    from .search import SEARCH_COLUMNS, IndexSearcher
+    from .search import SEARCH_COLUMNS, OpenIndex
     from .search import search as run
 
     paths = _paths(home)
-    with IndexSearcher(paths) as searcher:
+    with OpenIndex(paths, engine) as searcher:
         def ask(n: int):
             return run(searcher, query, filters=filters, scope=scope, sort=sort, since=since,
                        until=until, limit=n, page=1, context=context)

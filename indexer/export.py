@@ -20,47 +20,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from .documents import EXCERPT_COLUMNS, excerpt_records
 from .errors import InputError
 from .store import Store
 
-# Published for reuse (search results): keep the order stable, append new names at the end.
-EXCERPT_COLUMNS: list[str] = [
-    "id", "bookmark_id", "url", "title", "tags", "annotator", "text",
-    "start", "end", "method", "score", "matched_text", "prefix", "suffix",
-    "fragment_url", "orphan_cause", "in_main_text", "best_score",
-    "created_at", "site", "language", "published", "author",
-]
+__all__ = ["EXCERPT_COLUMNS", "FORMATS", "excerpt_rows", "export_excerpts", "write_rows"]
 
 FORMATS = ("jsonl", "csv")
 
-_QUERY = """
-SELECT e.id, e.bookmark_id, b.url, b.title, e.annotator, e.text,
-       a.start, a."end", a.method, a.score, a.matched_text, a.prefix, a.suffix,
-       a.fragment_url, a.orphan_cause, a.in_main_text, a.best_score,
-       COALESCE(e.created_at, b.created_at) AS created_at,
-       COALESCE(ar.site_name, b.site) AS site, ar.language, ar.published, ar.author
-FROM excerpts e
-JOIN bookmarks b ON b.id = e.bookmark_id
-LEFT JOIN alignments a ON a.excerpt_id = e.id
-LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND ar.status IN ('ok', 'tiny')
-ORDER BY b.created_at, e.bookmark_id, e.seq
-"""
-
 
 def excerpt_rows(store: Store) -> Iterator[dict]:
-    """Every excerpt of the store as a dict keyed by :data:`EXCERPT_COLUMNS`.
+    """Every excerpt of the store as a dict keyed by :data:`EXCERPT_COLUMNS`, in saved order.
 
-    Excerpts never aligned have ``None`` in the alignment columns; ``tags`` is a sorted list.
+    The rows the index holds (:func:`indexer.documents.excerpt_records`): excerpts never
+    aligned have ``None`` in the alignment columns; ``tags`` is a sorted list.
     """
-    tags: dict[str, list[str]] = {}
-    for bid, tag in store.conn.execute("SELECT bookmark_id, tag FROM tags ORDER BY tag"):
-        tags.setdefault(bid, []).append(tag)
-    for row in store.conn.execute(_QUERY):
-        out = dict(row)
-        out["tags"] = tags.get(row["bookmark_id"], [])
-        if out["in_main_text"] is not None:
-            out["in_main_text"] = bool(out["in_main_text"])
-        yield {col: out.get(col) for col in EXCERPT_COLUMNS}
+    for row in excerpt_records(store, ordered=True):
+        yield {col: row.get(col) for col in EXCERPT_COLUMNS}
 
 
 def write_rows(

@@ -1,4 +1,4 @@
-"""``build``: every stage in order, import -> fetch -> extract -> align -> index.
+"""``build``: every stage in order, import -> fetch -> extract -> align -> entities -> index.
 
 Stages talk only through the store; this module just runs them one after the other with the
 options given, and gathers their summaries. Each stage is incremental, so a second build does
@@ -22,7 +22,7 @@ from .errors import BusyError
 from .records import ImportSummary
 from .store import Store
 
-STAGES = ("import", "fetch", "extract", "align", "index")
+STAGES = ("import", "fetch", "extract", "align", "entities", "index")
 
 
 @dataclass
@@ -34,7 +34,7 @@ class BuildOptions:
     fetch: object | None = None  # FetchOptions; None = its defaults
     processes: int = 1  # extract and align in this many processes (the store: one writer)
     index: bool = True
-    entities: bool = True  # spaCy entities of new French texts while indexing
+    entities: bool = True  # the entities stage (spaCy, new French texts)
     skip: frozenset[str] = frozenset()  # stage names not to run
     engine: str | None = None  # search engine to index for (None: $INDEXER_ENGINE, else whoosh)
 
@@ -89,6 +89,8 @@ def _build(paths: Paths, options: BuildOptions, fetch_progress, say) -> BuildRep
         timed("fetch", lambda: _fetch(store, cache, options, fetch_progress))
         timed("extract", lambda: _extract(store, cache, options))
         timed("align", lambda: _align(store, options))
+    if options.entities:
+        timed("entities", lambda: _entities(paths))
     if options.index:
         timed("index", lambda: _index(paths, options))
     return report
@@ -140,7 +142,13 @@ def _align(store, options: BuildOptions):
     return align_all(store, AlignOptions(), workers=options.processes)
 
 
+def _entities(paths: Paths):
+    from .entities import compute_entities  # spaCy only when the stage runs
+
+    return compute_entities(paths)
+
+
 def _index(paths: Paths, options: BuildOptions):
     from .index import build_index
 
-    return build_index(paths, entities=options.entities, engine=options.engine)
+    return build_index(paths, engine=options.engine)

@@ -16,9 +16,8 @@ import sys
 
 import pytest
 import trafilatura
-from httpserver import Reply, TestServer
-
 from conftest import shared_path
+from httpserver import Reply, TestServer
 
 HIGHLIGHTED = 10  # pages given a highlight taken from their text, to be aligned
 

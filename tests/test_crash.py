@@ -29,15 +29,16 @@ from pathlib import Path
 import pytest
 from httpserver import TestServer
 
-from bench.synth import sentence
 from indexer.align import AlignOptions, align_all
 from indexer.cache import Cache
 from indexer.config import Paths
+from indexer.engines.whoosh.searcher import open_dir
 from indexer.extract import ExtractOptions, extract_all
 from indexer.fetch import FetchOptions, fetch_all
-from indexer.index import build_index, current_dir, open_index
+from indexer.index import build_index, current_dir
 from indexer.ingest import import_files, status
 from indexer.store import Store
+from indexer.synth import sentence
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 8
@@ -101,7 +102,7 @@ def run_stage(stage: str, paths: Paths, exports: dict[str, Path]) -> None:
     if stage == "import":
         import_files(paths, [exports["big"]])
     elif stage.startswith("index"):
-        build_index(paths, entities=False)
+        build_index(paths)
     else:
         with Store(paths.db) as store:
             cache = Cache(paths.cache)
@@ -128,7 +129,7 @@ def fingerprint(paths: Paths) -> dict:
         for name, sql in TABLES.items():
             out[name] = sorted(tuple(r) for r in store.conn.execute(sql))
     if current_dir(paths) is not None:
-        with open_index(paths).searcher() as s:
+        with open_dir(current_dir(paths)).searcher() as s:
             out["index_docs"] = s.doc_count()
             out["index"] = sorted((f["id"], f["hash"]) for f in s.all_stored_fields())
     return out
@@ -210,7 +211,7 @@ def reference(tmp_path_factory):
         # index-update: an index built before align, brought up to date after it
         upd = Paths(where / "upd")
         shutil.copytree(home.home, upd.home, symlinks=True)
-        build_index(upd, entities=False)
+        build_index(upd)
         run_stage("align", upd, exports)
         stage("align", home)
         stage("index", home)

@@ -15,25 +15,28 @@ from conftest import SEED, add_article
 from conftest import run_in_process as run_cli
 from whoosh import query as wq
 
-from bench.synth import populate
 from indexer import analysis
 from indexer.config import Paths
+from indexer.documents import FACETS
 from indexer.engines import resolve_engine
-from indexer.engines.tantivy_index import Tokens, current_dir, date_key, engine_dir
-from indexer.engines.tantivy_search import WordCachedAnalyzer, open_searcher, translate
+from indexer.engines.tantivy.build import Tokens
+from indexer.engines.tantivy.schema import date_key
 from indexer.errors import BusyError, IndexerError, IndexMissingError, QueryError
-from indexer.index import FACETS, build_index, build_lock
+from indexer.index import build_index, build_lock, current_dir
 from indexer.ingest import import_files
+from indexer.querylang import from_whoosh
 from indexer.search import open_searcher as open_any
 from indexer.search import search
+from indexer.snippets import WordCache
 from indexer.store import Store
+from indexer.synth import populate
 
 ENGINES = ["whoosh", "tantivy"]
 
 
 def build_both(paths: Paths) -> Paths:
     for engine in ENGINES:
-        build_index(paths, entities=False, engine=engine)
+        build_index(paths, engine=engine)
     return paths
 
 
@@ -318,7 +321,7 @@ def test_word_cached_analyzer_gives_the_same_spans(seeded):
     with sqlite3.connect(seeded.db) as conn:
         texts = TRICKY + [t for (t,) in conn.execute("SELECT text FROM excerpts LIMIT 40")]
     for make in (analysis.french_analyzer, analysis.exact_analyzer, analysis.english_analyzer):
-        real, cached = make(), WordCachedAnalyzer(make(), cachesize=30)
+        real, cached = make(), WordCache(make(), cachesize=30)
         for text in texts:
             want = [(t.text, t.startchar, t.endchar) for t in real(text, chars=True, mode="index")]
             assert [tuple(t) for t in cached(text)] == want, text
@@ -340,49 +343,48 @@ def test_engine_setting(monkeypatch, seeded):
     assert resolve_engine() == "tantivy" and resolve_engine("whoosh") == "whoosh"
     assert search(seeded, "etat").total == search(seeded, "etat", engine="whoosh").total
     with open_any(seeded) as s:
-        assert s.engine == "tantivy" and search(s, "etat").index_built == s.built
+        assert s.engine.name == "tantivy" and search(s, "etat").index_built == s.built
     monkeypatch.setenv("INDEXER_ENGINE", "lucene")
     with pytest.raises(IndexerError, match="unknown engine 'lucene'"):
         search(seeded, "etat")
 
 
-def test_unsupported_query_types_name_themselves(seeded):
-    with open_searcher(seeded) as s:
-        near = wq.Ordered([wq.Term("text_exact", "data"), wq.Term("text_exact", "centers")])
-        with pytest.raises(QueryError, match="does not support Ordered"):
-            translate(s, near)
+def test_unsupported_query_types_name_themselves():
+    near = wq.Ordered([wq.Term("text_exact", "data"), wq.Term("text_exact", "centers")])
+    with pytest.raises(QueryError, match="Ordered"):
+        from_whoosh(near)
 
 
 def test_tantivy_index_updates_swaps_and_locks(home):
     import_files(home, [SEED])
-    first = build_index(home, entities=False, engine="tantivy")
+    first = build_index(home, engine="tantivy")
     assert first.rebuilt and first.by_kind == {"excerpt": 78, "description": 13}
-    built = current_dir(home)
+    built = current_dir(home, "tantivy")
     assert built.parent == home.index / "tantivy" / "builds"
     assert not (home.index / "current").exists()  # Whoosh's index is not touched
-    again = build_index(home, entities=False, engine="tantivy")
+    again = build_index(home, engine="tantivy")
     assert not again.rebuilt and again.unchanged == 91
     with Store(home.db) as store, store.transaction() as conn:
         eid = conn.execute("SELECT id FROM excerpts ORDER BY id LIMIT 1").fetchone()[0]
         gone = conn.execute("SELECT id FROM excerpts ORDER BY id DESC LIMIT 1").fetchone()[0]
         conn.execute("UPDATE excerpts SET text = text || ' zorglub' WHERE id=?", (eid,))
         conn.execute("DELETE FROM excerpts WHERE id=?", (gone,))
-    s = build_index(home, entities=False, engine="tantivy")
+    s = build_index(home, engine="tantivy")
     assert (s.updated, s.deleted, s.added) == (1, 1, 0)
     assert [h.row["id"] for h in search(home, "zorglub", engine="tantivy").hits] == [eid]
-    with open_searcher(home) as before:
-        build_index(home, rebuild=True, entities=False, engine="tantivy")
-        assert current_dir(home) != built and not built.exists()
+    with open_any(home, "tantivy") as before:
+        build_index(home, rebuild=True, engine="tantivy")
+        assert current_dir(home, "tantivy") != built and not built.exists()
         assert search(before, "").total == 77  # the old build still answers
     assert len(list((home.index / "tantivy" / "builds").iterdir())) == 1
-    with build_lock(engine_dir(home)):
+    with build_lock(home, "tantivy"):
         with pytest.raises(BusyError):
-            build_index(home, entities=False, engine="tantivy")
-        build_index(home, entities=False, engine="whoosh")  # one lock per engine
+            build_index(home, engine="tantivy")
+        build_index(home, engine="whoosh")  # one lock per engine
 
 
 def test_cli_engine_option(capsys, seeded):
-    code, out, _ = run_cli(capsys, seeded, "index", "--engine", "tantivy", "--no-entities")
+    code, out, _ = run_cli(capsys, seeded, "index", "--engine", "tantivy")
     assert code == 0 and "index updated" in out and "91 unchanged" in out
     w = run_cli(capsys, seeded, "search", "data center", "--format", "jsonl", "--limit", "100")
     t = run_cli(capsys, seeded, "search", "data center", "--format", "jsonl", "--limit", "100",
@@ -415,22 +417,22 @@ def test_tag_facet_slots_widen_then_fall_back(home):
     """Tags are counted on single-valued slot columns; an update bringing a document more tags
     widens them, and one with more tags than there are slots falls back to the multi-valued
     column: the counts equal the store's every time."""
-    from indexer.engines.tantivy_index import SLOTS
+    from indexer.engines.tantivy.schema import SLOTS
 
     import_files(home, [SEED])
     with Store(home.db) as store:
         populate(store, 120, seed=9)
-    build_index(home, entities=False, engine="tantivy")
+    build_index(home, engine="tantivy")
     for more, slotted in [(3, True), (SLOTS + 2, False)]:
-        with open_searcher(home) as s:
-            width = s.slots.get("tag")
+        with open_any(home, "tantivy") as s:
+            width = s.searcher.slots.get("tag")
         _add_tags(home, more)
-        summary = build_index(home, entities=False, engine="tantivy")
+        summary = build_index(home, engine="tantivy")
         assert not summary.rebuilt and summary.updated
-        with open_searcher(home) as s:
-            assert ("tag" in s.slots) == slotted
+        with open_any(home, "tantivy") as s:
+            assert ("tag" in s.searcher.slots) == slotted
             if slotted:
-                assert s.slots["tag"] > width
+                assert s.searcher.slots["tag"] > width
             facets = search(s, "", facets=["tag"], limit=1).facets
         assert dict(facets["tag"]) == _tag_counts_from_store(home)
 
@@ -438,17 +440,17 @@ def test_tag_facet_slots_widen_then_fall_back(home):
 def test_an_index_of_the_earlier_schema_is_rebuilt_on_update(home):
     import json
 
-    from indexer.engines.tantivy_index import META
+    from indexer.engines.tantivy.schema import META
 
     import_files(home, [SEED])
-    build_index(home, entities=False, engine="tantivy")
-    meta_path = current_dir(home) / META
+    build_index(home, engine="tantivy")
+    meta_path = current_dir(home, "tantivy") / META
     meta = json.loads(meta_path.read_text())
     del meta["slots"], meta["schema"]  # as written before the tag slots and word pairs
     meta_path.write_text(json.dumps(meta))
-    with open_searcher(home) as s:
-        assert s.slots == {}  # counted on the multi-valued column meanwhile
+    with open_any(home, "tantivy") as s:
+        assert s.searcher.slots == {}  # counted on the multi-valued column meanwhile
         assert dict(search(s, "", facets=["tag"], limit=1).facets["tag"]) == {"association": 78}
-    assert build_index(home, entities=False, engine="tantivy").rebuilt
-    with open_searcher(home) as s:
-        assert s.slots == {"tag": 1}
+    assert build_index(home, engine="tantivy").rebuilt
+    with open_any(home, "tantivy") as s:
+        assert s.searcher.slots == {"tag": 1}

@@ -317,7 +317,7 @@ def test_search_rows_are_the_cli_machine_rows(corpus):
     from indexer.search import SEARCH_COLUMNS
 
     home, e = corpus
-    build_index(home, entities=False)
+    build_index(home)
     df = explore.search(home, "donnée", limit=None)
     assert list(df.columns) == SEARCH_COLUMNS
     assert set(df["id"]) == {e["e1"], e["e2"], e["e4"], e["e6"]}

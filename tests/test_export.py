@@ -92,7 +92,7 @@ def test_cli_align_orphans_export(home, seed, tmp_path):
 def test_an_unread_article_lends_no_metadata_to_the_export(home, seed):
     """An article whose extraction came out empty says nothing reliable about its site or
     language: the export shows what the index and the search show (the bookmark's own)."""
-    from indexer.index import store_documents
+    from indexer.documents import store_documents
     from indexer.store import now_iso
 
     import_files(home, [seed])
@@ -105,7 +105,7 @@ def test_an_unread_article_lends_no_metadata_to_the_export(home, seed):
                 " VALUES (?, 'x', 'test', 'empty', '', 'Site Fantôme', 'en', 'Nobody', ?)",
                 (bid, now_iso()))
         exported = {r["id"]: r for r in export.excerpt_rows(store)}
-        indexed = {d["id"]: d["row"] for d in store_documents(store) if d["kind"] == "excerpt"}
+        indexed = {d.id: d.row for d in store_documents(store) if d.kind == "excerpt"}
     mine = [r for r in exported.values() if r["bookmark_id"] == bid]
     assert mine and all(r["site"] != "Site Fantôme" and r["author"] is None for r in mine)
     for eid, row in exported.items():

@@ -27,7 +27,6 @@ from httpserver import TestServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.synth import populate
 from indexer.cache import Cache
 from indexer.cli import main
 from indexer.config import Paths
@@ -38,6 +37,7 @@ from indexer.ingest import import_files, status
 from indexer.pipeline import build_lock
 from indexer.search import open_searcher, search
 from indexer.store import Store
+from indexer.synth import populate
 
 ROOT = Path(__file__).resolve().parent.parent
 DIIGO_HEADER = "title,url,tags,description,comments,annotations,created_at\n"
@@ -159,7 +159,7 @@ def test_extract_stage_records_every_hostile_page(home):
 
 @pytest.fixture(scope="module")
 def searcher(imported):
-    build_index(imported, entities=False)
+    build_index(imported)
     with open_searcher(imported) as s:
         yield s
 
@@ -253,7 +253,7 @@ def busy(tmp_path_factory):
 
 @pytest.mark.parametrize("args", [  # build: align and index are still to do
     ("build", "--offline", "--no-entities"), ("import", "{big}"), ("extract", "--force"),
-    ("align", "--force"), ("index", "--rebuild", "--no-entities"),
+    ("align", "--force"), ("index", "--rebuild"),
 ])
 def test_ctrl_c_prints_one_line_and_exits_130(busy, args):
     before = status(busy)
@@ -289,7 +289,7 @@ def test_ctrl_c_during_fetch(tmp_path):
 
 REBUILD = ("import sys; from indexer.config import Paths; from indexer.index import build_index;"
            " p = Paths.resolve(sys.argv[1]);"
-           " [build_index(p, rebuild=True, entities=False) for _ in range(3)]")
+           " [build_index(p, rebuild=True) for _ in range(3)]")
 
 
 def test_searches_during_rebuilds_answer_from_a_complete_index(imported, searcher):

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.synth import populate
 from indexer.config import Paths
+from indexer.entities import compute_entities
 from indexer.errors import BusyError
 from indexer.index import build_index, build_lock, current_dir
 from indexer.ingest import import_files
 from indexer.search import open_searcher, search
 from indexer.store import Store
+from indexer.synth import populate
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "exports" / "qn2019-association.txt"
@@ -30,7 +31,7 @@ def seeded(home) -> Paths:
 
 
 def test_build_indexes_every_excerpt_and_description(seeded):
-    s = build_index(seeded, entities=False)
+    s = build_index(seeded)
     assert s.rebuilt and s.by_kind == {"excerpt": 78, "description": 13}
     assert (seeded.index / "current").is_symlink()
     assert current_dir(seeded).parent == seeded.index / "builds"
@@ -38,27 +39,27 @@ def test_build_indexes_every_excerpt_and_description(seeded):
 
 
 def test_update_rewrites_only_what_changed(seeded):
-    build_index(seeded, entities=False)
-    again = build_index(seeded, entities=False)
+    build_index(seeded)
+    again = build_index(seeded)
     assert not again.rebuilt and again.unchanged == 91 and again.added == again.updated == 0
     with Store(seeded.db) as store, store.transaction() as conn:
         eid = conn.execute("SELECT id FROM excerpts ORDER BY id LIMIT 1").fetchone()[0]
         gone = conn.execute("SELECT id FROM excerpts ORDER BY id DESC LIMIT 1").fetchone()[0]
         conn.execute("UPDATE excerpts SET text = text || ' zorglub' WHERE id=?", (eid,))
         conn.execute("DELETE FROM excerpts WHERE id=?", (gone,))
-    s = build_index(seeded, entities=False)
+    s = build_index(seeded)
     assert (s.updated, s.deleted, s.added) == (1, 1, 0)
     assert [h.row["id"] for h in search(seeded, "zorglub").hits] == [eid]
     assert search(seeded, "").total == 77
 
 
 def test_search_during_rebuild_answers_from_the_old_index(seeded):
-    build_index(seeded, entities=False)
+    build_index(seeded)
     old_dir = current_dir(seeded)
     with open_searcher(seeded) as before:
         with Store(seeded.db) as store, store.transaction() as conn:
             conn.execute("DELETE FROM excerpts WHERE id IN (SELECT id FROM excerpts LIMIT 8)")
-        build_index(seeded, rebuild=True, entities=False)
+        build_index(seeded, rebuild=True)
         assert current_dir(seeded) != old_dir and not old_dir.exists()
         # the searcher opened before the swap still answers, from the old build
         assert search(before, "").total == 78
@@ -70,8 +71,8 @@ def test_search_during_rebuild_answers_from_the_old_index(seeded):
 def test_a_second_build_refuses_while_one_runs(seeded):
     with build_lock(seeded):
         with pytest.raises(BusyError, match="another `indexer index` is running"):
-            build_index(seeded, entities=False)
-    build_index(seeded, entities=False)  # the lock is free again
+            build_index(seeded)
+    build_index(seeded)  # the lock is free again
 
 
 KILLABLE = textwrap.dedent("""
@@ -83,14 +84,14 @@ KILLABLE = textwrap.dedent("""
         print("building", flush=True)
         time.sleep(120)
 
-    build_index(Paths.resolve(sys.argv[1]), rebuild=True, entities=False, progress=stall)
+    build_index(Paths.resolve(sys.argv[1]), rebuild=True, progress=stall)
 """)
 
 
 def test_a_killed_build_leaves_a_working_index(seeded):
     with Store(seeded.db) as store:
         populate(store, 600, seed=5)  # the build reports progress every 500 documents
-    build_index(seeded, entities=False)
+    build_index(seeded)
     before = search(seeded, "numérique").total
     kept = current_dir(seeded)
     proc = subprocess.Popen([sys.executable, "-c", KILLABLE, str(seeded.home)], cwd=ROOT,
@@ -104,19 +105,23 @@ def test_a_killed_build_leaves_a_working_index(seeded):
     assert current_dir(seeded) == kept
     assert search(seeded, "numérique").total == before
     assert len(list((seeded.index / "builds").iterdir())) == 2  # the leftover is still there
-    build_index(seeded, rebuild=True, entities=False)
+    build_index(seeded, rebuild=True)
     assert len(list((seeded.index / "builds").iterdir())) == 1  # ... until the next build
     assert search(seeded, "numérique").total == before
 
 
 def test_entities_are_found_once_and_offered_as_a_facet(seeded):
-    first = build_index(seeded, entities=True)
-    assert first.entities == 91
+    """Entities are a stage of their own writing the store; the index reads them."""
+    build_index(seeded)
+    assert search(seeded, "", facets=["entity"]).facets["entity"] == []  # none found yet
+    first = compute_entities(seeded)
+    assert first.analysed == first.texts == 91
     with Store(seeded.db) as store:
         found = dict(store.conn.execute("SELECT text, label FROM entities"))
         runs = store.conn.execute("SELECT COUNT(*) FROM entity_runs").fetchone()[0]
     assert runs == 91 and found
-    assert build_index(seeded, entities=True).entities == 0  # unchanged texts: not again
+    assert compute_entities(seeded).analysed == 0  # unchanged texts: not again
+    assert build_index(seeded).updated  # the documents that gained entities
     r = search(seeded, "", facets=["entity"])
     name, count = r.facets["entity"][0]
     narrowed = search(seeded, "", filters={"entity": [name]}, limit=1000)
@@ -124,7 +129,7 @@ def test_entities_are_found_once_and_offered_as_a_facet(seeded):
 
 
 def test_search_does_not_import_spacy(seeded):
-    build_index(seeded, entities=False)
+    build_index(seeded)
     code = ("import sys; from indexer.config import Paths; from indexer.search import search; "
             "from indexer.cli import searching; "
             f"search(Paths.resolve({str(seeded.home)!r}), 'etat', facets=['entity']); "

@@ -96,6 +96,29 @@ def test_explore_topics_runs_on_the_bundled_export(bundled, monkeypatch):
 
 
 @pytest.mark.slow
+def test_the_notebooks_search_with_the_engine_chosen(tmp_path, monkeypatch):
+    """A home with only a tantivy index: the notebook runs on it with INDEXER_ENGINE set, and
+    its search rows are those the tantivy engine gives."""
+    from indexer import explore
+    from indexer.config import Paths
+    from indexer.errors import IndexMissingError
+    from indexer.index import build_index
+    from indexer.search import search
+
+    home = Paths(tmp_path / "home")
+    import_files(home, [SEED])
+    build_index(home, engine="tantivy")
+    monkeypatch.setenv("INDEXER_ENGINE", "tantivy")
+    rows = explore.search(home, "donnée", limit=None)
+    assert list(rows["id"]) == [h.row["id"] for h in search(home, "donnée", limit=100,
+                                                           engine="tantivy").hits]
+    with pytest.raises(IndexMissingError):  # no Whoosh index here: the choice is honoured
+        explore.search(home, "donnée", engine="whoosh")
+    nb = run_notebook("explore_topics.ipynb", home, monkeypatch, figures="")
+    assert "78 extraits, 13 signets, 1 tag(s)" in outputs(nb)
+
+
+@pytest.mark.slow
 def test_excerpts_in_context_says_when_nothing_is_aligned(bundled, monkeypatch):
     nb = run_notebook("excerpts_in_context.ipynb", bundled, monkeypatch)
     assert "Aucun extrait aligné" in outputs(nb)

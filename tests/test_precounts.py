@@ -9,15 +9,20 @@ import pytest
 from conftest import SEED, add_article
 from test_engines import NARROWINGS, QUERIES
 
-from bench.synth import populate
 from indexer.config import Paths
-from indexer.engines import tantivy_precounts as precounts
-from indexer.engines.tantivy_index import current_dir
-from indexer.engines.tantivy_search import open_searcher
-from indexer.index import build_index
+from indexer.engines.tantivy import precounts
+from indexer.engines.tantivy.searcher import (
+    _ORDERS,
+    TantivySearcher,
+    _windowed,
+    combine,
+    scope_clauses,
+)
+from indexer.index import build_index, current_dir
 from indexer.ingest import import_files
-from indexer.search import search
+from indexer.search import open_searcher, search
 from indexer.store import Store
+from indexer.synth import populate
 
 FACETS = precounts.PRECOUNTED  # all but the entities, which are always counted
 
@@ -32,10 +37,12 @@ def stores(tmp_path_factory) -> tuple[Paths, Paths]:
         populate(store, 400, seed=3)
         add_article(store)
     for engine in ("whoosh", "tantivy"):
-        build_index(plain, entities=False, engine=engine)
+        build_index(plain, engine=engine)
     counted = Paths(tmp_path_factory.mktemp("counted") / "home")
     shutil.copytree(plain.home, counted.home, symlinks=True)
-    assert precounts.write_precounts(counted, current_dir(counted), min_docs=2) > 100
+    build = current_dir(counted, "tantivy")
+    with TantivySearcher(counted, build) as s:
+        assert precounts.write_precounts(s, build, min_docs=2) > 100
     return plain, counted
 
 
@@ -56,14 +63,13 @@ def test_precounted_facets_equal_whooshs(stores, narrowing):
 @pytest.mark.parametrize("scope", ["excerpts", "all", "descriptions"])
 def test_unions_of_words_are_served_by_the_precounts(stores, query, scope):
     _, counted = stores
-    with open_searcher(counted) as s:
+    with open_searcher(counted, "tantivy") as o:
+        s = o.searcher
         pre = s.precounts()
         assert pre is not None
         kinds = [scope[:-1]] if scope != "all" else sorted(s.values("kind"))
-        from indexer.engines.tantivy_search import _scope
-
-        clauses = _scope(s, kinds[0]) if scope != "all" else []
-        counting = precounts.prepare(s, pre, s.parse(query), kinds, clauses, FACETS)
+        clauses = scope_clauses(s, kinds[0]) if scope != "all" else []
+        counting = precounts.prepare(s, pre, o.parse(query), kinds, clauses, FACETS)
         assert counting is not None
         got, total = counting.run()
     r = search(counted, query, scope=scope, facets=FACETS, engine="tantivy")
@@ -74,9 +80,9 @@ def test_unions_of_words_are_served_by_the_precounts(stores, query, scope):
 
 def test_phrases_and_conjunctions_are_counted(stores):
     _, counted = stores
-    with open_searcher(counted) as s:
+    with open_searcher(counted, "tantivy") as o:
         for query in ['"data centers"', "données personnelles", "datta~", "NOT numérique"]:
-            assert precounts.words_of(s, s.parse(query)) is None, query
+            assert precounts.words_of(o.searcher, o.parse(query)) is None, query
 
 
 def _tamper(build, **change):
@@ -95,7 +101,7 @@ def test_counts_of_another_commit_are_ignored(stores, tmp_path):
     plain, counted = stores
     home = Paths(tmp_path / "home")
     shutil.copytree(counted.home, home.home, symlinks=True)
-    build = current_dir(home)
+    build = current_dir(home, "tantivy")
     expected = answers(plain, "whoosh", "etat")
     _tamper(build)  # same commit: used, so the (wrong) counts show
     assert answers(home, "tantivy", "etat")[2] != expected[2]
@@ -110,14 +116,14 @@ def test_an_update_counts_again_with_the_same_threshold(stores, tmp_path):
     with Store(home.db) as store, store.transaction() as conn:
         conn.execute("UPDATE excerpts SET text = text || ' état' WHERE id IN"
                      " (SELECT id FROM excerpts ORDER BY id LIMIT 5)")
-    before = precounts.opstamp(current_dir(home))
-    summary = build_index(home, entities=False, engine="tantivy")
+    before = precounts.opstamp(current_dir(home, "tantivy"))
+    summary = build_index(home, engine="tantivy")
     assert not summary.rebuilt and summary.updated == 5
-    build = current_dir(home)
+    build = current_dir(home, "tantivy")
     data = json.loads((build / precounts.PRECOUNTS).read_text())
     assert data["opstamp"] == precounts.opstamp(build) != before
     assert data["min_docs"] == 2
-    build_index(home, entities=False, engine="whoosh")
+    build_index(home, engine="whoosh")
     assert answers(home, "tantivy", "etat") == answers(home, "whoosh", "etat")
 
 
@@ -128,11 +134,11 @@ PAGES = [("numériq*", {}), ("numériq*", {"scope": "all"}), ("etat", {"sort": "
          ("ademe OR cnil", {"sort": "saved"})]
 
 
-def pages(s, query, narrowing, window_docs):
-    s.window_docs, s.window_per_hit = window_docs, 2
+def pages(o, query, narrowing, window_docs):
+    o.searcher.window_docs, o.searcher.window_per_hit = window_docs, 2
     out = []
     for page in (1, 2, 3):
-        r = search(s, query, facets=["tag"], limit=7, page=page, context=0, **narrowing)
+        r = search(o, query, facets=["tag"], limit=7, page=page, context=0, **narrowing)
         out.append(([h.row["id"] for h in r.hits], r.total, r.facets))
     return out
 
@@ -141,36 +147,23 @@ def pages(s, query, narrowing, window_docs):
 def test_a_window_of_days_gives_the_pages_of_the_whole_index(stores, query, narrowing):
     """The same pages, in the same order, from a window of the newest (oldest) days as from
     every match; and the window is used (it holds enough matches)."""
-    from indexer.engines.tantivy_search import _ORDERS, _windowed
-
     _, counted = stores
-    with open_searcher(counted) as s:
+    with open_searcher(counted, "tantivy") as o:
+        s = o.searcher
         order = {"saved": "newest", "published": "published"}.get(
             narrowing.get("sort"), "oldest" if not query else "newest")
-        scope = [] if narrowing.get("scope") == "all" else _scope(s, "excerpt")
-        combined = search_combined(s, query, scope)
+        scope = [] if narrowing.get("scope") == "all" else scope_clauses(s, "excerpt")
+        combined = combine(s, o.parse(query), scope)
         field, direction = _ORDERS[order]
         s.window_per_hit = 2
         for window in (10, 40, 160, 320):  # the smallest that holds a page (7 hits)
             s.window_docs = window
-            words = precounts.words_of(s, s.parse(query))
+            words = precounts.words_of(s, o.parse(query))
             if _windowed(s, words, combined, scope, field, direction, 7, 0):
                 break
         else:
             pytest.fail("no window held 7 hits")
-        assert pages(s, query, narrowing, window) == pages(s, query, narrowing, 10**9)
-
-
-def search_combined(s, query, scope):
-    from indexer.engines.tantivy_search import _combine
-
-    return _combine(s, s.parse(query), scope)[0]
-
-
-def _scope(s, kind):
-    from indexer.engines.tantivy_search import _scope as scope_clauses
-
-    return scope_clauses(s, kind)
+        assert pages(o, query, narrowing, window) == pages(o, query, narrowing, 10**9)
 
 
 @pytest.mark.parametrize("engine", ["whoosh", "tantivy"])

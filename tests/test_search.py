@@ -8,13 +8,13 @@ import sqlite3
 import pytest
 from conftest import SEED, add_article
 
-from bench.synth import populate
 from indexer.config import Paths
 from indexer.errors import IndexMissingError, QueryError
 from indexer.index import build_index
 from indexer.ingest import import_files
 from indexer.search import SearchFilters, open_searcher, search, show
 from indexer.store import Store
+from indexer.synth import populate
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def seeded(tmp_path_factory) -> Paths:
     """The bundled export, imported and indexed (no entities: see test_index)."""
     paths = Paths(tmp_path_factory.mktemp("seeded"))
     import_files(paths, [SEED])
-    build_index(paths, entities=False)
+    build_index(paths)
     return paths
 
 
@@ -34,7 +34,7 @@ def mixed(tmp_path_factory) -> Paths:
     with Store(paths.db) as store:
         populate(store, 400, seed=3)
         add_article(store)
-    build_index(paths, entities=False)
+    build_index(paths)
     return paths
 
 

@@ -19,15 +19,15 @@ from indexer.ingest import import_files
 def seeded(tmp_path_factory) -> Paths:
     paths = Paths(tmp_path_factory.mktemp("cli"))
     import_files(paths, [SEED])
-    build_index(paths, entities=False)
+    build_index(paths)
     return paths
 
 
 def test_index_command_reports_what_it_did(capsys, home):
     import_files(home, [SEED])
-    code, out, _ = run(capsys, home, "index", "--no-entities")
+    code, out, _ = run(capsys, home, "index")
     assert code == 0 and "index rebuilt: 13 descriptions, 78 excerpts" in out
-    code, out, _ = run(capsys, home, "index", "--no-entities")
+    code, out, _ = run(capsys, home, "index")
     assert code == 0 and "91 unchanged" in out
 
 

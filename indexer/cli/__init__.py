@@ -43,6 +43,14 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"indexer {version('indexer')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global(
     ctx: typer.Context,
@@ -52,6 +60,9 @@ def _global(
         envvar=ENV_HOME,
         help="Project home: corpus/ and index/ live under it. Default: the current directory.",
         show_default=False,
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
     ctx.obj = Paths.resolve(home)
@@ -68,15 +79,16 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-# Command modules register themselves on `app` when imported.
-from . import corpus  # noqa: E402,F401
+def engine_option():
+    """The ``--engine`` option, the same on every command that searches or indexes."""
+    return typer.Option(
+        None, "--engine", envvar="INDEXER_ENGINE",
+        help="Search engine: whoosh (default) or tantivy.",
+    )
 
-for _optional in ("fetching", "extracting", "aligning", "searching", "pipeline"):
-    try:  # stages land one by one; a missing module only means its commands are absent
-        __import__(f"{__name__}.{_optional}")
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"{__name__}.{_optional}":
-            raise
+
+# Command modules register themselves on `app` when imported.
+from . import aligning, corpus, extracting, fetching, pipeline, searching  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,7 +12,8 @@ from typing import Optional
 import typer
 
 from .. import export as export_mod
-from ..align import AlignOptions, AlignSummary, align_all, orphans as orphan_rows
+from ..align import AlignOptions, AlignSummary, align_all
+from ..align import orphans as orphan_rows
 from ..store import Store
 from . import app, fail, paths
 

@@ -10,12 +10,12 @@ import typer
 
 from ..fetch import ENV_ALLOW_LOCAL, FetchOptions
 from ..pipeline import STAGES, BuildOptions, build
-from . import app, fail, paths
+from . import app, engine_option, fail, paths
 from .aligning import align_lines
 from .corpus import summary_line
 from .extracting import extract_lines
 from .fetching import BarProgress, LogProgress
-from .searching import index_lines
+from .searching import entity_lines, index_lines
 
 
 @app.command("build")
@@ -33,16 +33,14 @@ def build_cmd(
     ),
     delay: float = typer.Option(1.0, "--delay", help="Seconds between requests to one host."),
     entities: bool = typer.Option(
-        True, "--entities/--no-entities", help="Run spaCy on new French texts when indexing."
+        True, "--entities/--no-entities", help="Run the entities stage (spaCy, French texts)."
     ),
     skip: Optional[List[str]] = typer.Option(
         None, "--skip", help=f"A stage not to run (repeatable): {', '.join(STAGES[1:])}."
     ),
-    engine: Optional[str] = typer.Option(
-        None, "--engine", envvar="INDEXER_ENGINE", help="Search engine: whoosh (default) or tantivy."
-    ),
+    engine: Optional[str] = engine_option(),
 ) -> None:
-    """Import the given files, then fetch, extract, align and index, with one summary."""
+    """Import the given files, then fetch, extract, align, find entities and index: one summary."""
     unknown = set(skip or ()) - set(STAGES[1:])
     if unknown:
         fail(f"unknown stage {sorted(unknown)[0]!r}; stages: {', '.join(STAGES[1:])}", 2)
@@ -71,6 +69,7 @@ def build_lines(report) -> list[str]:
         "fetch": lambda s: s.lines(),
         "extract": extract_lines,
         "align": align_lines,
+        "entities": entity_lines,
         "index": index_lines,
     }
     lines = []

@@ -1,4 +1,4 @@
-"""``indexer index``, ``indexer search``, ``indexer facets`` and ``indexer show``."""
+"""``indexer entities``, ``indexer index``, ``indexer search``, ``indexer facets``, ``indexer show``."""
 
 from __future__ import annotations
 
@@ -10,12 +10,26 @@ import typer
 
 from .. import index as index_mod
 from .. import search as search_mod
+from ..documents import FACETS
+from ..entities import EntitySummary, compute_entities
 from ..export import write_rows
-from ..index import FACETS
-from . import app, fail, paths
+from . import app, engine_option, fail, paths
 
 FORMATS = ("table", "json", "jsonl", "csv")
 TABLE_FACETS = ["tag", "annotator", "author", "site", "language", "year"]
+
+
+@app.command("entities")
+def entities_cmd(ctx: typer.Context) -> None:
+    """Find people, organisations and places in new or changed French texts (spaCy)."""
+    for line in entity_lines(compute_entities(paths(ctx))):
+        typer.echo(line)
+
+
+def entity_lines(s: EntitySummary) -> list[str]:
+    """The report of one ``entities`` run (also used by ``indexer build``)."""
+    return [f"entities: {s.analysed} of {s.texts} French texts analysed, "
+            f"{s.entities} entities found"]
 
 
 @app.command("index")
@@ -24,17 +38,11 @@ def index_cmd(
     rebuild: bool = typer.Option(
         False, "--rebuild", help="Build a fresh index aside, then swap it in."
     ),
-    entities: bool = typer.Option(
-        True, "--entities/--no-entities", help="Run spaCy on new French texts first."
-    ),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another build to finish."),
-    engine: str | None = typer.Option(
-        None, "--engine", envvar="INDEXER_ENGINE", help="Search engine: whoosh (default) or tantivy."
-    ),
+    engine: str | None = engine_option(),
 ) -> None:
     """Update the search index from the store (or rebuild it with --rebuild)."""
-    summary = index_mod.build_index(paths(ctx), rebuild=rebuild, entities=entities, wait=wait,
-                                    engine=engine)
+    summary = index_mod.build_index(paths(ctx), rebuild=rebuild, wait=wait, engine=engine)
     for line in index_lines(summary):
         typer.echo(line)
 
@@ -44,8 +52,7 @@ def index_lines(s: index_mod.IndexSummary) -> list[str]:
     kinds = ", ".join(f"{n} {k}s" for k, n in sorted(s.by_kind.items())) or "no documents"
     return [
         f"index {'rebuilt' if s.rebuilt else 'updated'}: {kinds}; {s.added} added, "
-        f"{s.updated} updated, {s.deleted} deleted, {s.unchanged} unchanged; "
-        f"entities for {s.entities} texts; {s.seconds:.1f} s"
+        f"{s.updated} updated, {s.deleted} deleted, {s.unchanged} unchanged; {s.seconds:.1f} s"
     ]
 
 
@@ -131,9 +138,7 @@ def search_cmd(
     fmt: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write to this file."),
     excel: bool = typer.Option(False, "--excel", help="CSV for a French Excel: UTF-8 BOM, ';'."),
-    engine: str | None = typer.Option(
-        None, "--engine", envvar="INDEXER_ENGINE", help="Search engine: whoosh (default) or tantivy."
-    ),
+    engine: str | None = engine_option(),
 ) -> None:
     """Search excerpts (or descriptions, articles) with filters and facet counts."""
     if fmt not in FORMATS:
@@ -161,15 +166,13 @@ def facets_cmd(
     top: int = typer.Option(20, "--top", help="Values shown per facet."),
     scope: str = typer.Option("excerpts", "--in", help="excerpts, descriptions, articles or all."),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
-    engine: str | None = typer.Option(
-        None, "--engine", envvar="INDEXER_ENGINE", help="Search engine: whoosh (default) or tantivy."
-    ),
+    engine: str | None = engine_option(),
 ) -> None:
     """Facet counts (tag, annotator, author, site, language, year, kind, entity)."""
     if fmt not in ("table", "json"):
         fail(f"unknown --format {fmt!r}; use table or json", 2)
-    results = search_mod.search(paths(ctx), query, scope=scope, limit=1,
-                                facets=field or TABLE_FACETS, engine=engine)
+    results = search_mod.facets(paths(ctx), query, field or TABLE_FACETS, scope=scope,
+                                engine=engine)
     if fmt == "json":
         payload = {k: [[v, c] for v, c in vc[:top]] for k, vc in results.facets.items()}
         typer.echo(json.dumps({"query": query, "total": results.total, "facets": payload},

@@ -1,10 +1,11 @@
-"""A seeded synthetic French corpus: bookmarks with excerpts, tags, annotators and dates.
+"""A seeded synthetic French corpus, for the tests and the benchmarks: bookmarks with excerpts,
+tags, annotators and dates.
 
 The sentences are written for this generator (templates with slots) in the register of a
 "veille" on digital policy, with accents, elisions, hyphenated words and plurals, so that
 French analysis has real work to do. Same ``seed``, same corpus.
 
-    from bench.synth import populate
+    from indexer.synth import populate
     populate(store, n_excerpts=10_000, seed=1)
 
 :func:`records` yields :class:`~indexer.records.BookmarkRecord` values; :func:`populate` writes

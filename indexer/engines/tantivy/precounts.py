@@ -23,10 +23,10 @@ from pathlib import Path
 
 import tantivy
 from tantivy import Occur
-from whoosh import query as wq
 
-from ..config import Paths
-from ..index import FACETS, MULTI_VALUED, SEARCH_FIELDS
+from ... import querylang as ql
+from ...documents import FACETS, MULTI_VALUED, SEARCH_FIELDS
+from .facets import facet_counts
 
 PRECOUNTS = "precounts.json"
 # A word in fewer documents is counted at search time: a few milliseconds at most.
@@ -45,35 +45,32 @@ def opstamp(build: Path) -> int | None:
         return None
 
 
-def write_precounts(paths: Paths, build: Path, min_docs: int | None = None) -> int:
-    """Count the facets of ``build``'s frequent words into ``build/precounts.json``.
+def write_precounts(s, build: Path, min_docs: int | None = None) -> int:
+    """Count the facets of the frequent words of searcher ``s`` (open on ``build``) into
+    ``build/precounts.json``.
 
     ``min_docs`` defaults to the value the previous file of this build used, else
     :data:`MIN_DOCS`. Returns the number of words counted.
     """
-    from .tantivy_search import TantivySearcher, facet_counts  # the searcher imports us
-
     if min_docs is None:
         min_docs = _previous(build).get("min_docs", MIN_DOCS)
-    with TantivySearcher(paths, target=build) as s:
-        kinds, names = sorted(s.values("kind")), PRECOUNTED
+    kinds, names = sorted(s.values("kind")), PRECOUNTED
 
-        def by_kind(q: tantivy.Query) -> dict[str, dict]:
-            out = {}
-            for kind in kinds:
-                only = tantivy.Query.term_query(s.schema, "kind", kind)
-                narrowed = tantivy.Query.boolean_query([(Occur.Must, q), (Occur.Must, only)])
-                out[kind] = {k: dict(v) for k, v in facet_counts(s, narrowed, names).items()}
-            return out
+    def by_kind(q: tantivy.Query) -> dict[str, dict]:
+        out = {}
+        for kind in kinds:
+            only = tantivy.Query.term_query(s.schema, "kind", kind)
+            narrowed = tantivy.Query.boolean_query([(Occur.Must, q), (Occur.Must, only)])
+            out[kind] = {k: dict(v) for k, v in facet_counts(s, narrowed, names).items()}
+        return out
 
-        words = {}
-        for field in s.fields:
-            for term, docs in s.searcher.terms_with_prefix(field, ""):
-                if docs >= min_docs:
-                    words[_key(field, term)] = by_kind(
-                        tantivy.Query.term_query(s.schema, field, term))
-        payload = {"opstamp": s.opstamp, "min_docs": min_docs, "facets": names,
-                   "all": by_kind(tantivy.Query.all_query()), "words": words}
+    words = {}
+    for field in s.fields:
+        for term, docs in s.searcher.terms_with_prefix(field, ""):
+            if docs >= min_docs:
+                words[_key(field, term)] = by_kind(tantivy.Query.term_query(s.schema, field, term))
+    payload = {"opstamp": s.opstamp, "min_docs": min_docs, "facets": names,
+               "all": by_kind(tantivy.Query.all_query()), "words": words}
     tmp = build / f".{PRECOUNTS}.tmp"
     tmp.write_text(json.dumps(payload, ensure_ascii=False))
     os.replace(tmp, build / PRECOUNTS)
@@ -99,26 +96,23 @@ def load(build: Path, stamp: int | None) -> dict | None:
     return found
 
 
-def words_of(s, q) -> list[tuple[str, str]] | None:
+def words_of(s, q: ql.Node) -> list[tuple[str, str]] | None:
     """The (field, word) pairs whose union ``q`` matches, or None when ``q`` is not a union
     of words (a phrase, an AND, a fuzzy word...); ``[]`` for a query matching nothing."""
-    from .tantivy_search import _text
-
-    if isinstance(q, wq.Term) and q.fieldname in SEARCH_FIELDS:
-        return [(q.fieldname, _text(q.text))]
-    if isinstance(q, wq.Prefix) and q.fieldname in SEARCH_FIELDS:
+    if isinstance(q, ql.Term) and q.field in SEARCH_FIELDS:
+        return [(q.field, q.text)]
+    if isinstance(q, ql.Prefix) and q.field in SEARCH_FIELDS:
         # the expansion translate() makes
-        return [(q.fieldname, w) for w, _ in s.searcher.terms_with_prefix(q.fieldname,
-                                                                         _text(q.text))]
-    if isinstance(q, wq.Or) and not getattr(q, "minmatch", 0):
+        return [(q.field, w) for w, _ in s.searcher.terms_with_prefix(q.field, q.text)]
+    if type(q) is ql.Or:
         out = []
-        for sub in q.subqueries:
+        for sub in q.subs:
             found = words_of(s, sub)
             if found is None:
                 return None
             out += found
         return out
-    if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+    if isinstance(q, ql.Nothing):
         return []
     return None
 
@@ -139,8 +133,6 @@ class Counting:
 
     def run(self) -> tuple[dict[str, list[tuple[str, int]]], int]:
         """(each facet's (value, count), most frequent first; the number of matches)."""
-        from .tantivy_search import facet_counts
-
         wanted = list(dict.fromkeys([*self.names, "kind"]))  # kinds sum to the matches
         totals = _add({}, self.base, self.kinds)
         if self.others:
@@ -163,7 +155,7 @@ def prepare(s, pre: dict | None, q, kinds: list[str], scope: list,
     hold, a query that is not a union of words, no precounted word among them."""
     if pre is None or not set(names) <= set(pre["facets"]):
         return None
-    if isinstance(q, wq.Every) and not q.fieldname:
+    if isinstance(q, ql.Every) and q.field is None:
         return Counting(s, kinds, scope, names, pre["all"], None, [])
     words = words_of(s, q)
     if not words:

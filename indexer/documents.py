@@ -1,0 +1,180 @@
+"""What the index holds, read from the store: one :class:`IndexDocument` per searchable text.
+
+One document per excerpt, per bookmark description and per article (its ``kind``), each with
+the export row shown for a hit, the text searched, the language it is analysed in, and its
+facet values. Every engine builds its index from :func:`store_documents`, so both hold the
+same documents; the CSV/JSON export reads the same excerpt rows (:func:`excerpt_records`).
+
+The rules live here once:
+
+* the excerpt row: one SQL (:data:`EXCERPT_SQL`), article metadata taken only from articles
+  that were read (status ``ok`` or ``tiny``);
+* the tags and entities of each document (:func:`load_tags`, :func:`load_entities`);
+* the language a document is analysed in (:func:`indexer.analysis.chain_language`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+from . import analysis
+from .store import Store
+
+KINDS = ("excerpt", "description", "article")
+TEXT_FIELDS = {"fr": "text_fr", "en": "text_en", "fold": "text_fold"}  # by analysis chain
+SEARCH_FIELDS = ["text_fr", "text_en", "text_fold", "text_exact"]
+FACETS = ["tag", "annotator", "author", "site", "language", "year", "kind", "entity"]
+MULTI_VALUED = {"tag", "entity"}
+ENTITY_LABELS = ("PER", "ORG", "LOC")
+
+# Published for reuse (exports, search results): keep the order, append new names at the end.
+EXCERPT_COLUMNS: list[str] = [
+    "id", "bookmark_id", "url", "title", "tags", "annotator", "text",
+    "start", "end", "method", "score", "matched_text", "prefix", "suffix",
+    "fragment_url", "orphan_cause", "in_main_text", "best_score",
+    "created_at", "site", "language", "published", "author",
+]
+
+# Article metadata comes only from an article that was read: a page whose extraction came
+# out empty or failed says nothing reliable about its site, language or author.
+_READ = "ar.status IN ('ok', 'tiny')"
+
+EXCERPT_SQL = f"""
+SELECT e.id, e.bookmark_id, b.url, b.title, e.annotator, e.text, e.comment,
+       al.start, al."end", al.method, al.score, al.matched_text, al.prefix, al.suffix,
+       al.fragment_url, al.orphan_cause, al.in_main_text, al.best_score,
+       COALESCE(e.created_at, b.created_at) AS created_at, b.created_at AS saved,
+       COALESCE(ar.site_name, b.site) AS site, ar.language, ar.published, ar.author
+FROM excerpts e
+JOIN bookmarks b ON b.id = e.bookmark_id
+LEFT JOIN alignments al ON al.excerpt_id = e.id
+LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND {_READ}
+"""
+EXCERPT_ORDER = " ORDER BY b.created_at, e.bookmark_id, e.seq"
+
+BOOKMARK_SQL = f"""
+SELECT b.id AS bookmark_id, b.url, b.title, b.annotator, b.description,
+       b.created_at, b.created_at AS saved, COALESCE(ar.site_name, b.site) AS site,
+       ar.language, ar.published, ar.author, ar.text AS article_text
+FROM bookmarks b
+LEFT JOIN articles ar ON ar.bookmark_id = b.id AND {_READ}
+"""
+
+
+@dataclass
+class IndexDocument:
+    """One searchable text, as every engine indexes it.
+
+    ``language`` is the analysis chain's language (``fr``, ``en`` or ``fold``: see
+    :func:`indexer.analysis.chain_language`); ``facets`` maps each facet name to its values
+    (cleaned, sorted, no duplicates; at most one for a single-valued facet). ``hash`` changes
+    whenever anything indexed changes: an update rewrites exactly the documents whose hash
+    differs.
+    """
+
+    id: str
+    kind: str
+    bookmark_id: str
+    row: dict
+    text: str
+    language: str
+    facets: dict[str, list[str]]
+    saved: str = ""
+    published: str = ""
+    hash: str = field(default="", compare=False)
+
+    @property
+    def text_field(self) -> str:
+        """The language field the text is analysed into (``text_fr``, ``text_en``, ...)."""
+        return TEXT_FIELDS[self.language]
+
+
+def load_tags(store: Store) -> dict[str, list[str]]:
+    """``bookmark id -> sorted tags``."""
+    tags: dict[str, list[str]] = {}
+    for bid, tag in store.conn.execute("SELECT bookmark_id, tag FROM tags ORDER BY tag"):
+        tags.setdefault(bid, []).append(tag)
+    return tags
+
+
+def load_entities(store: Store) -> dict[str, list[str]]:
+    """``document id -> sorted entity texts`` (people, organisations, places)."""
+    marks = ",".join("?" * len(ENTITY_LABELS))
+    entities: dict[str, list[str]] = {}
+    for doc_id, text in store.conn.execute(
+        f"SELECT doc_id, text FROM entities WHERE label IN ({marks}) ORDER BY text",
+        ENTITY_LABELS,
+    ):
+        entities.setdefault(doc_id, []).append(text)
+    return entities
+
+
+def excerpt_records(store: Store, ordered: bool = False,
+                    tags: dict[str, list[str]] | None = None) -> Iterator[dict]:
+    """Every excerpt of the store with its bookmark, alignment and article metadata.
+
+    Keys: :data:`EXCERPT_COLUMNS` and a few more (``comment``, ``saved``); ``tags`` is a
+    sorted list; the alignment columns are None where the excerpt was never aligned.
+    ``ordered``: by saved date, bookmark and position (the export's order).
+    """
+    tags = load_tags(store) if tags is None else tags
+    for r in store.conn.execute(EXCERPT_SQL + (EXCERPT_ORDER if ordered else "")):
+        row = dict(r)
+        row["tags"] = tags.get(row["bookmark_id"], [])
+        if row["in_main_text"] is not None:
+            row["in_main_text"] = bool(row["in_main_text"])
+        yield row
+
+
+def store_documents(store: Store) -> Iterator[IndexDocument]:
+    """Every document the index should hold: excerpts, then descriptions, then articles.
+
+    Each kind comes as one run, which lets the Whoosh engine bound a search to its scope by
+    document numbers.
+    """
+    tags, entities = load_tags(store), load_entities(store)
+    for row in excerpt_records(store, tags=tags):
+        yield document(row["id"], "excerpt", row, row["text"], entities.get(row["id"], []))
+    for kind in ("description", "article"):
+        for r in store.conn.execute(BOOKMARK_SQL):
+            row = dict(r)
+            row["tags"] = tags.get(row["bookmark_id"], [])
+            article_text, description = row.pop("article_text"), row.pop("description")
+            bid = row["bookmark_id"]
+            if kind == "description" and description.strip():
+                drow = dict(row, id=f"d-{bid}", text=description)
+                yield document(drow["id"], kind, drow, description, entities.get(bid, []))
+            if kind == "article" and article_text and article_text.strip():
+                yield document(f"a-{bid}", kind, dict(row, id=f"a-{bid}", text=None),
+                               article_text, [])
+
+
+def clean_values(values) -> list[str]:
+    """Facet values as indexed: commas (value separators in Whoosh) made spaces, stripped,
+    empty ones dropped, sorted, each once."""
+    return sorted({v.replace(",", " ").strip() for v in values} - {""})
+
+
+def document(doc_id: str, kind: str, row: dict, text: str, entities: list[str]) -> IndexDocument:
+    """The :class:`IndexDocument` of one store row (an excerpt's, or a bookmark's)."""
+    lang = analysis.chain_language(row.get("language"))
+    saved = row.get("saved") or ""
+    shown = row.get("language") or analysis.DEFAULT_LANGUAGE
+    row = dict(row, kind=kind, language=shown)
+    facets = {
+        "tag": clean_values(row["tags"]),
+        "entity": clean_values(entities),
+        "language": [analysis.facet_language(shown)],
+        "kind": [kind],
+        "year": [saved[:4]] if saved[:4].isdigit() else [],
+    }
+    for name in ("annotator", "author", "site"):
+        facets[name] = [row[name]] if row.get(name) else []
+    doc = IndexDocument(doc_id, kind, row["bookmark_id"], row, text or "", lang, facets, saved,
+                        row.get("published") or "")
+    blob = json.dumps(asdict(doc), sort_keys=True, ensure_ascii=False, default=str)
+    doc.hash = hashlib.sha1(blob.encode("utf-8")).hexdigest()
+    return doc

@@ -1,0 +1,234 @@
+"""Writing a tantivy build: documents tokenized by our own chains, then the build's metadata.
+
+Our Python analysis produces the tokens and tantivy indexes them as given (see
+:mod:`.schema`). Beside the index, each build holds ``indexer-meta.json`` (build time, the
+search fields in use, documents, layout version) and ``precounts.json`` (:mod:`.precounts`),
+both rewritten on every commit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import re
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+
+import tantivy
+
+from ... import analysis
+from ...config import Paths
+from ...documents import FACETS, SEARCH_FIELDS, IndexDocument
+from .precounts import write_precounts
+from .schema import (
+    DAYS,
+    META,
+    NO_VALUE,
+    PAIR,
+    SCHEMA_VERSION,
+    SLOTS,
+    SLOTTED,
+    date_key,
+    day_of,
+    make_schema,
+    read_meta,
+    slot_field,
+)
+from .searcher import TantivySearcher
+
+HEAP_BYTES = 256_000_000  # like Whoosh's limitmb=256: more bought nothing but memory
+_WORD = re.compile(analysis.WORD_PATTERN)
+
+
+# -- analysis: our chains, once per distinct word ---------------------------------------------
+
+
+class Tokens:
+    """The tokens our chains give a text, computed word by word with a cache.
+
+    Every filter of :mod:`indexer.analysis` works on one token at a time (positions only shift
+    after a hyphen split), so analysing a text equals analysing each of its words and
+    renumbering: each distinct word goes through the real analyzers once. The language chains'
+    tokens go to tantivy joined by spaces; so do the exact chain's, with their positions,
+    unless a word puts two tokens at one position (``data-centers`` and ``datacenters``): that
+    text goes as a pre-tokenized string carrying our positions.
+    """
+
+    def __init__(self, cachesize: int = 500_000):
+        self.cachesize = cachesize
+        self.exact = analysis.exact_analyzer()
+        self.chains = {
+            "text_fr": analysis.french_analyzer(),
+            "text_en": analysis.english_analyzer(),
+            "text_fold": analysis.folding_analyzer(),
+        }
+        self._cache: dict[str, dict[str, tuple]] = {name: {} for name in self.chains}
+
+    def _word(self, word: str, lang_field: str) -> tuple:
+        """(exact tokens joined, language tokens joined, whether two exact tokens share a
+        position, exact (text, relative position) pairs, positions the word takes)."""
+        exact = tuple((t.text, t.pos) for t in self.exact(word, positions=True, mode="index"))
+        stems = " ".join(t.text for t in self.chains[lang_field](word, mode="index"))
+        shared = [pos for _, pos in exact] != list(range(len(exact)))
+        width = max((pos for _, pos in exact), default=-1) + 1
+        entry = (" ".join(t for t, _ in exact), stems, shared, exact, width)
+        cache = self._cache[lang_field]
+        if len(cache) >= self.cachesize:
+            cache.clear()
+        cache[word] = entry
+        return entry
+
+    def analyse(self, text: str, lang_field: str) -> tuple[str | list[tantivy.Token], str]:
+        """(the exact tokens: a space-joined string, or tantivy tokens with our positions when
+        some share one; the language chain's tokens joined by spaces)."""
+        cache = self._cache[lang_field]
+        entries = [cache.get(w) or self._word(w, lang_field) for w in _WORD.findall(text)]
+        stems = " ".join([e[1] for e in entries if e[1]])
+        if not any(e[2] for e in entries):
+            return " ".join([e[0] for e in entries]), stems
+        token = tantivy.Token
+        exact = []
+        base = 0
+        for e in entries:  # offsets are not used: snippets are made from the store's text
+            for t, pos in e[3]:
+                exact.append(token(t, base + pos, 0, 0))
+            base += e[4]
+        return exact, stems
+
+
+def word_pairs(exact: str | list[tantivy.Token]) -> str | list[tantivy.Token]:
+    """The ``text_pairs`` tokens of a document's exact tokens (see the module docstring)."""
+    if isinstance(exact, str):  # consecutive positions: a pair per neighbour
+        words = exact.split()
+        return " ".join([a + PAIR + b for a, b in pairwise(words)])
+    at: dict[int, list[str]] = {}
+    for t in exact:
+        at.setdefault(t.position, []).append(t.text)
+    token = tantivy.Token
+    return [token(a + PAIR + b, pos, 0, 0)
+            for pos, firsts in sorted(at.items()) for a in firsts for b in at.get(pos + 1, ())]
+
+
+def to_document(doc: IndexDocument, tokens: Tokens, widths: dict[str, int]) -> tantivy.Document:
+    """The tantivy document of one :class:`~indexer.documents.IndexDocument`.
+
+    ``widths[name]`` is raised to the number of values the document has, per slotted facet.
+    """
+    lang_field = doc.text_field
+    exact, stems = tokens.analyse(doc.text, lang_field)
+    # The row is pickled, as Whoosh stores its fields: 3x faster than JSON, and the index
+    # is ours (derived from the store, rebuilt at will).
+    out = tantivy.Document(id=doc.id, hash=doc.hash)
+    out.add_bytes("row", pickle.dumps(doc.row, 5))
+    for field, key in (("saved_key", date_key(doc.saved)),
+                       ("published_key", date_key(doc.published))):
+        out.add_unsigned(field, key)
+        out.add_text(DAYS[field], day_of(key))
+    if stems:
+        out.add_text(lang_field, stems)
+    pairs = word_pairs(exact)
+    if isinstance(exact, str):
+        if exact:
+            out.add_text("text_exact", exact)
+        if pairs:
+            out.add_text("text_pairs", pairs)
+    else:
+        out.add_pre_tokenized_text("text_exact", tantivy.PreTokenizedString("", exact))
+        out.add_pre_tokenized_text("text_pairs", tantivy.PreTokenizedString("", pairs))
+    for name in FACETS:
+        values = doc.facets.get(name, [])
+        for v in values:
+            out.add_text(name, v)
+        if name in SLOTTED:
+            _add_slots(out, name, values)
+            widths[name] = max(widths.get(name, 0), len(values))
+    return out
+
+
+def _add_slots(out: tantivy.Document, name: str, values: list[str]) -> None:
+    """The first SLOTS values, one per column, the unused columns padded."""
+    for k in range(SLOTS):
+        out.add_text(slot_field(name, k), values[k] if k < len(values) else NO_VALUE)
+
+
+# -- the build's metadata ------------------------------------------------------------------
+
+
+def _write_meta(build: Path, fields: set[str], docs: int, widths: dict[str, int]) -> None:
+    meta = {
+        "built": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "fields": [f for f in SEARCH_FIELDS if f in fields],
+        "docs": docs,
+        "schema": SCHEMA_VERSION,
+        # most values a document has, per slotted facet (never lowered by an update)
+        "slots": {"size": SLOTS, **widths},
+        "tantivy": tantivy.__version__,
+    }
+    tmp = build / f".{META}.tmp"
+    tmp.write_text(json.dumps(meta, indent=1))
+    os.replace(tmp, build / META)
+
+
+def outdated(build: Path) -> bool:
+    """Whether ``build`` is of an earlier layout (its next update rebuilds it)."""
+    meta = read_meta(build)
+    return meta.get("schema") != SCHEMA_VERSION or meta.get("slots", {}).get("size") != SLOTS
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+class TantivyWriter:
+    """One writer on one build (see :class:`indexer.engines.protocol.Writer`); one thread."""
+
+    def __init__(self, paths: Paths, build: Path, new: bool):
+        self.paths, self.build = paths, build
+        if new:
+            self.index = tantivy.Index(make_schema(), path=str(build))
+            self.fields: set[str] = set()
+            self.widths: dict[str, int] = {}
+        else:
+            self.index = tantivy.Index.open(str(build))
+            meta = read_meta(build)
+            self.fields = set(meta.get("fields", []))
+            self.widths = {k: v for k, v in meta.get("slots", {}).items() if k != "size"}
+        self.writer = self.index.writer(heap_size=HEAP_BYTES, num_threads=1)
+        self.tokens = Tokens()
+
+    def add(self, doc: IndexDocument) -> None:
+        self.writer.add_document(to_document(doc, self.tokens, self.widths))
+        if doc.text:
+            self.fields.update((doc.text_field, "text_exact"))
+
+    def replace(self, doc: IndexDocument) -> None:
+        self.delete(doc.id)
+        self.add(doc)
+
+    def delete(self, doc_id: str) -> None:
+        self.writer.delete_documents_by_term("id", doc_id)
+
+    def commit(self) -> None:
+        self.writer.commit()
+        self.writer.wait_merging_threads()
+        self.index.reload()
+        _write_meta(self.build, self.fields, self.index.searcher().num_docs, self.widths)
+        with TantivySearcher(self.paths, self.build) as searcher:
+            write_precounts(searcher, self.build)
+
+    def cancel(self) -> None:
+        self.writer.rollback()
+
+
+def indexed_hashes(build: Path) -> dict[str, str]:
+    """``id -> content hash`` of every document in ``build``."""
+    searcher = tantivy.Index.open(str(build)).searcher()
+    if not searcher.num_docs:
+        return {}
+    hits = searcher.search(tantivy.Query.all_query(), searcher.num_docs, count=False).hits
+    out = {}
+    for _, address in hits:
+        doc = searcher.doc(address)
+        out[doc.get_first("id")] = doc.get_first("hash")
+    return out
