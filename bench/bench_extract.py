@@ -72,7 +72,7 @@ def store_run(pages, workers: int) -> dict:
         with store.transaction() as conn:
             for rec, (_, body) in zip(recs, pages):
                 record_local_page(conn, bookmark_id(rec), cache.put(body), url=rec.url)
-        summary = extract_all(store, cache, ExtractOptions(workers=workers, progress=False))
+        summary = extract_all(store, cache, ExtractOptions(workers=workers))
         store.close()
     size = sum(len(b) for _, b in pages)
     out = _figures(summary.extracted, size, summary.seconds)

@@ -70,7 +70,7 @@ def run_fetch(urls: list[str], workers: int) -> tuple[float, float]:
         records = [BookmarkRecord(title=f"p{i}", url=u) for i, u in enumerate(urls)]
         digest = hashlib.sha256(repr(urls).encode()).hexdigest()
         store.import_parsed(ParseResult("bench", records), "bench", digest)
-        opts = FetchOptions(workers=workers, per_host=2, delay=0, allow_local=True)
+        opts = FetchOptions(concurrency=workers, per_host=2, delay=0, allow_local=True)
         start, cpu = time.perf_counter(), time.process_time()
         summary = fetch_all(store, Cache(Path(tmp) / "cache"), opts)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu

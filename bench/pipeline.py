@@ -130,7 +130,7 @@ def stage_extract(work: Path, n: int, workers: int) -> dict:
 
     paths = _paths(work)
     with Store(paths.db) as store:
-        s = extract_all(store, Cache(paths.cache), ExtractOptions(workers=workers, progress=False))
+        s = extract_all(store, Cache(paths.cache), ExtractOptions(workers=workers))
     return {"pages": s.extracted, "statuses": s.statuses, "languages": s.languages}
 
 

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import edlib
 
 from .normalize import Normalized, is_quote, normalize
+from .progress import Progress
 from .store import Store, now_iso
 
 EXACT, FUZZY, ORPHAN = "exact", "fuzzy", "orphan"
@@ -479,24 +480,27 @@ ON CONFLICT(excerpt_id) DO UPDATE SET method=excluded.method, start=excluded.sta
 
 
 def align_all(store: Store, options: AlignOptions = AlignOptions(),
-              progress: Callable[[int], None] | None = None, workers: int = 1) -> AlignSummary:
+              progress: Progress | None = None, workers: int = 1) -> AlignSummary:
     """The align stage: every excerpt whose alignment is missing or stale gets one.
 
     Stale means: the article's ``text_hash`` or ``extractor_version`` differ from those the
     alignment was made on, the excerpt changed since, or its page's orphan cause changed.
     Excerpts whose page is not fetched or extracted yet are left for a later run. Writes one
-    transaction per ``options.batch_size`` excerpts; ``progress(n)`` is called per excerpt.
+    transaction per ``options.batch_size`` excerpts; ``progress`` (:mod:`indexer.progress`)
+    hears of each excerpt.
     Bookmarks are read :data:`CHUNK` at a time; ``workers`` > 1 aligns them in that many
     processes (this process alone reads and writes the store).
     """
     began = time.perf_counter()
     summary = AlignSummary()
     batch: list[tuple] = []
+    progress = progress or Progress()
+    progress.start("align", store.conn.execute("SELECT COUNT(*) FROM excerpts").fetchone()[0],
+                   "excerpt")
     for rows, results in _outcomes(store, options, workers):
         summary.excerpts += rows
         for kind, value in results:
-            if progress:
-                progress(1)
+            progress.advance(1, orphans=summary.methods.get("orphan", 0))
             if kind == "pending":
                 summary.pending += 1
             elif kind == "unchanged":
@@ -508,6 +512,7 @@ def align_all(store: Store, options: AlignOptions = AlignOptions(),
                 _write(store, batch)
                 batch = []
     _write(store, batch)
+    progress.finish()
     summary.seconds = round(time.perf_counter() - began, 3)
     return summary
 

@@ -152,6 +152,15 @@ def store_documents(store: Store) -> Iterator[IndexDocument]:
                                article_text, [])
 
 
+def count_documents(store: Store) -> int:
+    """How many documents :func:`store_documents` yields (for a progress bar)."""
+    return store.conn.execute(
+        "SELECT (SELECT COUNT(*) FROM excerpts)"
+        " + (SELECT COUNT(*) FROM bookmarks WHERE TRIM(description) <> '')"
+        f" + (SELECT COUNT(*) FROM articles ar WHERE {_READ} AND TRIM(ar.text) <> '')"
+    ).fetchone()[0]
+
+
 def clean_values(values) -> list[str]:
     """Facet values as indexed: commas (value separators in Whoosh) made spaces, stripped,
     empty ones dropped, sorted, each once."""

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from .config import Paths
+from .progress import Progress
 from .store import Store
 
 MODEL = "fr_core_news_sm"
@@ -71,13 +72,15 @@ def pending(store: Store, tag: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def compute_entities(paths: Paths) -> EntitySummary:
+def compute_entities(paths: Paths, progress: Progress | None = None) -> EntitySummary:
     """Find PER/ORG/LOC entities of new or changed French texts and store them.
 
     Loads spaCy only when something is pending. Each batch is written in one transaction,
-    replacing the entities of its texts.
+    replacing the entities of its texts. ``progress`` (:mod:`indexer.progress`) hears of each
+    text analysed.
     """
     summary = EntitySummary()
+    progress = progress or Progress()
     with Store(paths.db) as store:
         model = model_tag()
         todo = pending(store, model)
@@ -89,6 +92,7 @@ def compute_entities(paths: Paths) -> EntitySummary:
         # Only the entity recogniser is needed.
         nlp = spacy.load(MODEL, disable=["parser", "lemmatizer", "morphologizer",
                                          "attribute_ruler"])
+        progress.start("entities", len(todo), "text")
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
             docs = nlp.pipe([text for _, text, _ in batch])
@@ -107,6 +111,8 @@ def compute_entities(paths: Paths) -> EntitySummary:
                     )
                     summary.entities += len(ents)
             summary.analysed += len(batch)
+            progress.advance(len(batch))
+        progress.finish()
     return summary
 
 

@@ -26,10 +26,9 @@ import codecs
 import hashlib
 import multiprocessing
 import re
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -43,6 +42,7 @@ from trafilatura.utils import load_html
 
 from . import interrupt
 from .cache import Cache
+from .progress import Progress
 from .store import Store, now_iso
 
 # Bump when what this module stores changes (text layout, fallback text, rules), so that the
@@ -355,8 +355,6 @@ class ExtractOptions:
     batch_size: int = 25  # articles per transaction
     force: bool = False  # re-extract even what is up to date
     tiny_chars: int = TINY_CHARS
-    progress: bool | None = None  # a tqdm bar; None: when stderr is a terminal
-    log: Callable[[str], None] | None = None  # plain progress lines when there is no bar
 
 
 @dataclass
@@ -432,25 +430,29 @@ def _results(tasks: list[_Task], cache: Cache, options: ExtractOptions) -> Itera
 
 
 def extract_all(
-    store: Store, cache: Cache, options: ExtractOptions | None = None
+    store: Store, cache: Cache, options: ExtractOptions | None = None,
+    progress: Progress | None = None,
 ) -> ExtractSummary:
     """Extract every fetched body whose article is missing or stale; write ``articles``.
 
     A body is re-extracted when it changed (another sha256), when the extractor version
     changed, or always with ``options.force``. Writes happen in this process only, one
     transaction per ``options.batch_size`` articles, so an interrupted run keeps whole batches.
+    ``progress`` (:mod:`indexer.progress`) hears of each page.
     """
     options = options or ExtractOptions()
+    progress = progress or Progress()
     started = time.perf_counter()
     tasks, up_to_date = pending_tasks(store, options.force)
     summary = ExtractSummary(extractor_version(), pending=len(tasks), up_to_date=up_to_date)
-    bar, first = None, True
+    first = True
     batch: list[tuple[_Task, Extraction]] = []
     try:
         for task, result in _results(tasks, cache, options):
             interrupt.check()  # a parser may have swallowed Ctrl-C: stop before writing more
             if first:  # the bar starts once the pool has forked: tqdm runs a monitor thread
-                bar, first = _progress_bar(len(tasks), options), False
+                progress.start("extract", len(tasks), "page")
+                first = False
             if result is None:
                 summary.missing_body.append(task.bookmark_id)
             else:
@@ -459,11 +461,10 @@ def extract_all(
             if len(batch) >= options.batch_size:
                 _write(store, batch)
                 batch = []
-            _advance(bar, summary, options)
+            progress.advance(1, **{k: v for k, v in summary.statuses.items() if k != "ok"})
         _write(store, batch)
     finally:
-        if bar is not None:
-            bar.close()
+        progress.finish()
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
@@ -511,24 +512,6 @@ def _write(store: Store, batch: list[tuple[_Task, Extraction]]) -> None:
                 for t, r in batch
             ],
         )
-
-
-def _progress_bar(total: int, options: ExtractOptions):
-    show = sys.stderr.isatty() if options.progress is None else options.progress
-    if not show or not total:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="page", desc="extract", file=sys.stderr)
-
-
-def _advance(bar, summary: ExtractSummary, options: ExtractOptions) -> None:
-    done = summary.extracted + len(summary.missing_body)
-    if bar is not None:
-        bar.update(1)
-    elif options.log and (done % options.batch_size == 0 or done == summary.pending):
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
-        options.log(f"extract: {done}/{summary.pending} ({counts})")
 
 
 def status_counts(store: Store) -> dict[str, int]:

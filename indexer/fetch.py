@@ -6,7 +6,7 @@ downloads them concurrently (httpx, asyncio), stores each body once in the
 headers that matter, the cache key, the final URL after redirects, or the cause of the failure.
 
 Politeness: at most ``per_host`` requests in flight per host (scheme, hostname, port), request
-starts spaced by ``delay`` seconds per host, ``workers`` requests in flight in all, a ``429``'s
+starts spaced by ``delay`` seconds per host, ``concurrency`` requests in flight in all, a ``429``'s
 ``Retry-After`` holds the whole host back. Safety: only ``http``/``https``; loopback, private,
 link-local and multicast addresses are refused unless ``allow_local`` (checked after DNS
 resolution and on every redirect, before any connection); bodies are capped at ``max_bytes``
@@ -31,12 +31,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit, urlunsplit
 
 from . import __version__
 from .cache import Cache
 from .errors import IndexerError
+from .progress import Progress, count
 from .store import Store, now_iso
 
 if TYPE_CHECKING:  # httpx is imported where it is used: `indexer --help` need not load it
@@ -60,7 +61,7 @@ DEAD = frozenset({"http_404", "http_410", "dns", "refused"})
 class FetchOptions:
     """How :func:`fetch_all` behaves. Times are in seconds, sizes in bytes."""
 
-    workers: int = 8  # requests in flight, all hosts together
+    concurrency: int = 8  # requests in flight, all hosts together
     per_host: int = 2  # requests in flight to one host
     delay: float = 1.0  # spacing between request starts to one host
     timeout: float = 20.0  # connect / read / write timeout
@@ -81,8 +82,8 @@ class FetchOptions:
 
     def check(self) -> None:
         """Raise :class:`IndexerError` on settings that make no sense."""
-        if self.workers < 1 or self.per_host < 1:
-            raise IndexerError("--workers and --per-host must be at least 1")
+        if self.concurrency < 1 or self.per_host < 1:
+            raise IndexerError("--concurrency and --per-host must be at least 1")
         if min(self.delay, self.backoff, self.max_retry_after) < 0 or self.retries < 0:
             raise IndexerError("--delay and --retries cannot be negative")
         if self.timeout <= 0 or self.deadline <= 0 or self.max_bytes <= 0:
@@ -147,17 +148,18 @@ class FetchSummary:
             if outcome.kind in ("fetched", "archived") and not _is_html(outcome.content_type):
                 self.non_html += 1
 
-    def lines(self) -> list[str]:
+    def lines(self, verbose: bool = False) -> list[str]:
+        """The report; ``verbose`` lists every missing URL of an offline run."""
         if self.offline:
-            out = [f"offline: {self.cached} cached, {len(self.missing)} missing"]
-            out += [f"  missing: {url}" for url in self.missing[:20]]
-            if len(self.missing) > 20:
-                out.append(f"  ... and {len(self.missing) - 20} more")
+            out = [f"offline: {self.cached} cached, {len(self.missing)} missing"
+                   + (" (--verbose lists them)" if self.missing and not verbose else "")]
+            if verbose:
+                out += [f"  missing: {url}" for url in self.missing]
         else:
             out = [(
                 f"fetched {self.fetched}, archived {self.archived}, unchanged {self.unchanged}, "
                 f"already cached {self.cached}, failed {sum(self.failed.values())}"
-                f" ({self.requests} requests, {self.elapsed:.1f} s)"
+                f" ({count(self.requests, 'request')}, {self.elapsed:.1f} s)"
             )]
             if self.failed:
                 causes = ", ".join(f"{k} {v}" for k, v in sorted(self.failed.items()))
@@ -169,17 +171,26 @@ class FetchSummary:
         if self.failed_before:
             causes = ", ".join(f"{k} {v}" for k, v in sorted(self.failed_before.items()))
             out.append(f"  failed earlier, not retried (use --only-failed): {causes}")
+        return out + self.advice()
+
+    def advice(self) -> list[str]:
+        """What to do next, said once: refused local addresses, bookmarks with no URL."""
+        out = []
+        local = self.failed.get("local_address", 0) + self.failed_before.get("local_address", 0)
+        if local:
+            out.append(f"  {count(local, 'page')} refused for a local or private address: "
+                       "pass --allow-local to fetch from this machine or your own network")
         if self.skipped_no_url:
-            out.append(f"  skipped, no URL: {self.skipped_no_url}")
+            out.append(f"  {count(self.skipped_no_url, 'bookmark')} without a URL: attach "
+                       "pages saved from a browser with `indexer import-html DIR`")
         return out
 
 
-class Progress(Protocol):
-    """What :func:`fetch_all` reports to while it runs (a progress bar, log lines)."""
-
-    def start(self, total: int) -> None: ...
-
-    def update(self, outcome: FetchOutcome) -> None: ...
+def describe(out: FetchOutcome) -> str:
+    """One line about one fetch (what a verbose run shows per URL)."""
+    if out.kind in ("failed", "refresh_failed"):
+        return f"{out.kind} {out.error} {out.url}"
+    return f"{out.kind} {out.status} {out.content_type or '-'} {out.size or 0} B {out.url}"
 
 
 # -- public entry points ----------------------------------------------------------------------
@@ -214,10 +225,13 @@ async def afetch_all(
     if options.offline or not jobs:
         summary.elapsed = time.monotonic() - started
         return summary
-    if progress:
-        progress.start(len(jobs))
-    async with _Fetcher(cache, options) as fetcher:
-        await _run_jobs(store, fetcher, jobs, summary, options, progress)
+    progress = progress or Progress()
+    progress.start("fetch", len(jobs), "page")
+    try:
+        async with _Fetcher(cache, options) as fetcher:
+            await _run_jobs(store, fetcher, jobs, summary, options, progress)
+    finally:
+        progress.finish()
     summary.elapsed = time.monotonic() - started
     return summary
 
@@ -299,8 +313,8 @@ async def _run_jobs(store, fetcher, jobs, summary, options, progress) -> None:
             job, outcome = await done
             batch.append((job, outcome))
             summary.add(outcome)
-            if progress:
-                progress.update(outcome)
+            progress.advance(1, failed=sum(summary.failed.values()))
+            progress.note(describe(outcome))
             if len(batch) >= options.batch_size:
                 _write(store, batch)
                 batch = []
@@ -396,12 +410,12 @@ class _Fetcher:
         self.cache = cache
         self.options = options
         self.gates: dict[str, _HostGate] = {}
-        self.slots = asyncio.Semaphore(options.workers)
+        self.slots = asyncio.Semaphore(options.concurrency)
         self.client = httpx.AsyncClient(
             follow_redirects=False,  # we follow them, checking each hop
             timeout=httpx.Timeout(options.timeout),
             headers={"User-Agent": options.user_agent},
-            limits=httpx.Limits(max_connections=options.workers * 2),
+            limits=httpx.Limits(max_connections=options.concurrency * 2),
             trust_env=False,  # no proxy from the environment: addresses are checked here
         )
 

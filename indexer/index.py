@@ -16,6 +16,7 @@ from .config import Paths
 from .engines import get_engine
 from .lifecycle import IndexSummary, current_build, run_build
 from .lifecycle import build_lock as _lock
+from .progress import Progress
 
 __all__ = ["IndexSummary", "build_index", "build_lock", "current_dir"]
 
@@ -25,7 +26,7 @@ def build_index(
     rebuild: bool = False,
     *,
     wait: float = 0.0,
-    progress=None,
+    progress: Progress | None = None,
     engine: str | None = None,
 ) -> IndexSummary:
     """Bring the index up to date with the store; the library behind ``indexer index``.
@@ -33,8 +34,8 @@ def build_index(
     Without ``rebuild``, only changed documents are rewritten (by content hash) and documents
     whose source is gone are deleted, in one commit. With ``rebuild`` (or when no index exists)
     a fresh index is built aside and swapped in atomically; a build killed midway leaves the
-    previous index in place, and its directory is removed by the next build. ``progress`` is
-    called with the number of documents written. Raises :class:`~indexer.errors.BusyError`
+    previous index in place, and its directory is removed by the next build. ``progress``
+    (:mod:`indexer.progress`) hears of each document. Raises :class:`~indexer.errors.BusyError`
     if another build of the same engine holds the lock after ``wait`` seconds. ``engine``:
     ``whoosh`` or ``tantivy`` (default: ``$INDEXER_ENGINE``, else Whoosh).
     """

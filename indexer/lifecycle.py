@@ -30,8 +30,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import Paths
-from .documents import IndexDocument, store_documents
+from .documents import IndexDocument, count_documents, store_documents
 from .errors import BusyError
+from .progress import Progress
 from .store import Store
 
 
@@ -123,22 +124,28 @@ def clean_builds(home: Path, keep: Path | None) -> None:
 
 
 def run_build(engine, paths: Paths, rebuild: bool = False, wait: float = 0.0,
-              progress=None) -> IndexSummary:
+              progress: Progress | None = None) -> IndexSummary:
     """Bring ``engine``'s index up to date with the store, under its lock.
 
     A build aside and swap with ``rebuild``, when there is no index yet, or when the engine
     says the current one is of an earlier layout; otherwise an in-place update.
-    ``progress`` is called with the number of documents written so far.
+    ``progress`` (:mod:`indexer.progress`) hears of each document read from the store.
     """
     started = time.monotonic()
     home = engine.home(paths)
+    progress = progress or Progress()
     with build_lock(home, wait):
         current = current_build(engine, paths)
-        if rebuild or current is None or engine.outdated(current):
-            summary = _build_aside(engine, paths, current, progress)
-        else:
-            clean_builds(home, current)
-            summary = _update(engine, paths, current, progress)
+        with Store(paths.db) as store:
+            progress.start("index", count_documents(store), "document")
+        try:
+            if rebuild or current is None or engine.outdated(current):
+                summary = _build_aside(engine, paths, current, progress)
+            else:
+                clean_builds(home, current)
+                summary = _update(engine, paths, current, progress)
+        finally:
+            progress.finish()
     summary.engine = engine.name
     summary.seconds = round(time.monotonic() - started, 3)
     return summary
@@ -159,8 +166,7 @@ def _build_aside(engine, paths: Paths, current: Path | None, progress) -> IndexS
                 writer.add(doc)
                 summary.added += 1
                 summary.by_kind[doc.kind] = summary.by_kind.get(doc.kind, 0) + 1
-                if progress and summary.added % 500 == 0:
-                    progress(summary.added)
+                progress.advance(1)
         writer.commit()
     except BaseException:
         if writer is not None:
@@ -173,16 +179,19 @@ def _build_aside(engine, paths: Paths, current: Path | None, progress) -> IndexS
 
 
 def changed_documents(
-    paths: Paths, indexed: dict[str, str], summary: IndexSummary, progress=None
+    paths: Paths, indexed: dict[str, str], summary: IndexSummary,
+    progress: Progress | None = None,
 ) -> Iterator[tuple[IndexDocument, str | None]]:
     """The store's documents whose hash differs from ``indexed`` (id -> hash), with the old
     hash (None: new). Counts every document in ``summary`` and, once exhausted, leaves the ids
     no longer in the store in ``summary.gone`` (counted as deleted)."""
     seen: set[str] = set()
+    progress = progress or Progress()
     with Store(paths.db) as store:
         for doc in store_documents(store):
             seen.add(doc.id)
             summary.by_kind[doc.kind] = summary.by_kind.get(doc.kind, 0) + 1
+            progress.advance(1)
             old = indexed.get(doc.id)
             if old == doc.hash:
                 summary.unchanged += 1
@@ -190,8 +199,6 @@ def changed_documents(
             summary.added += old is None
             summary.updated += old is not None
             yield doc, old
-            if progress:
-                progress(summary.added + summary.updated)
     summary.gone = sorted(set(indexed) - seen)
     summary.deleted += len(summary.gone)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from .cache import Cache
 from .config import Paths
 from .errors import BusyError
+from .progress import Progress
 from .records import ImportSummary
 from .store import Store
 
@@ -32,7 +33,7 @@ class BuildOptions:
     files: Sequence[str | Path] = ()
     format: str | None = None
     fetch: object | None = None  # FetchOptions; None = its defaults
-    processes: int = 1  # extract and align in this many processes (the store: one writer)
+    workers: int = 1  # extract and align in this many processes (the store: one writer)
     index: bool = True
     entities: bool = True  # the entities stage (spaCy, new French texts)
     skip: frozenset[str] = frozenset()  # stage names not to run
@@ -52,7 +53,7 @@ def build(
     paths: Paths,
     options: BuildOptions | None = None,
     *,
-    fetch_progress=None,
+    progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
 ) -> BuildReport:
     """Run the pipeline on the store under ``paths``; the library behind ``indexer build``.
@@ -62,13 +63,15 @@ def build(
     updated from the store. Stage failures of single pages are recorded in the store, never
     raised; a bad export file raises :class:`~indexer.errors.InputError` before anything runs.
     Raises :class:`~indexer.errors.BusyError` if another build holds :func:`build_lock`.
+    ``progress`` (:mod:`indexer.progress`) hears of each stage's items; ``log`` gets the name
+    of each stage as it starts.
     """
     options = options or BuildOptions()
     with build_lock(paths):
-        return _build(paths, options, fetch_progress, log or (lambda line: None))
+        return _build(paths, options, progress or Progress(), log or (lambda line: None))
 
 
-def _build(paths: Paths, options: BuildOptions, fetch_progress, say) -> BuildReport:
+def _build(paths: Paths, options: BuildOptions, progress: Progress, say) -> BuildReport:
     report = BuildReport()
 
     def timed(name: str, run: Callable[[], object]) -> None:
@@ -86,13 +89,13 @@ def _build(paths: Paths, options: BuildOptions, fetch_progress, say) -> BuildRep
         report.imports = report.stages.get("import", [])
     with Store(paths.db) as store:
         cache = Cache(paths.cache)
-        timed("fetch", lambda: _fetch(store, cache, options, fetch_progress))
-        timed("extract", lambda: _extract(store, cache, options))
-        timed("align", lambda: _align(store, options))
+        timed("fetch", lambda: _fetch(store, cache, options, progress))
+        timed("extract", lambda: _extract(store, cache, options, progress))
+        timed("align", lambda: _align(store, options, progress))
     if options.entities:
-        timed("entities", lambda: _entities(paths))
+        timed("entities", lambda: _entities(paths, progress))
     if options.index:
-        timed("index", lambda: _index(paths, options))
+        timed("index", lambda: _index(paths, options, progress))
     return report
 
 
@@ -130,25 +133,25 @@ def _fetch(store, cache, options: BuildOptions, progress):
     return fetch_all(store, cache, options.fetch or FetchOptions(), progress)
 
 
-def _extract(store, cache, options: BuildOptions):
+def _extract(store, cache, options: BuildOptions, progress):
     from .extract import ExtractOptions, extract_all
 
-    return extract_all(store, cache, ExtractOptions(workers=options.processes))
+    return extract_all(store, cache, ExtractOptions(workers=options.workers), progress)
 
 
-def _align(store, options: BuildOptions):
+def _align(store, options: BuildOptions, progress):
     from .align import AlignOptions, align_all
 
-    return align_all(store, AlignOptions(), workers=options.processes)
+    return align_all(store, AlignOptions(), progress, workers=options.workers)
 
 
-def _entities(paths: Paths):
+def _entities(paths: Paths, progress):
     from .entities import compute_entities  # spaCy only when the stage runs
 
-    return compute_entities(paths)
+    return compute_entities(paths, progress)
 
 
-def _index(paths: Paths, options: BuildOptions):
+def _index(paths: Paths, options: BuildOptions, progress):
     from .index import build_index
 
-    return build_index(paths, engine=options.engine)
+    return build_index(paths, engine=options.engine, progress=progress)

@@ -14,7 +14,7 @@ own extraction) and, seeded, takes spans from each and alters them by category:
   crossing a paragraph break), which must align exactly like ``unaltered``.
 
 Every case carries the span it should land on (``None`` for negative controls). Used by
-tests/test_align.py and by the measurements in docs/alignment.md
+tests/stages/test_align.py and by the measurements in docs/alignment.md
 (``python -m tests.alignset`` prints them).
 """
 

@@ -15,7 +15,8 @@ from .. import export as export_mod
 from ..align import AlignOptions, AlignSummary, align_all
 from ..align import orphans as orphan_rows
 from ..store import Store
-from . import app, fail, paths
+from ..progress import count
+from . import app, fail, progress, say, store_paths
 
 
 def align_lines(s: AlignSummary) -> list[str]:
@@ -42,8 +43,8 @@ def align(
         fail(f"unknown --format {format!r}; use table or json", 2)
     if workers < 1:
         fail("--workers must be at least 1", 2)
-    with Store(paths(ctx).db) as store:
-        summary = align_all(store, AlignOptions(force=force), workers=workers)
+    with Store(store_paths(ctx).db) as store:
+        summary = align_all(store, AlignOptions(force=force), progress(ctx), workers=workers)
     if format == "json":
         typer.echo(json.dumps(asdict(summary), ensure_ascii=False, indent=2))
     else:
@@ -60,7 +61,7 @@ def orphans(
     """List the excerpts that could not be placed, with their cause."""
     if format not in ("table", "json"):
         fail(f"unknown --format {format!r}; use table or json", 2)
-    with Store(paths(ctx).db) as store:
+    with Store(store_paths(ctx).db) as store:
         rows = [r for r in orphan_rows(store) if cause is None or r["cause"] == cause]
     if format == "json":
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -69,8 +70,10 @@ def orphans(
         best = f" best {r['best_score']:.2f}" if r["best_score"] is not None else ""
         text = " ".join(r["text"].split())
         text = text if len(text) <= 60 else text[:59] + "…"
-        typer.echo(f"{r['cause']}{best}  {r['excerpt_id']}  {r['title'][:40]!r}  {text}")
-    typer.echo(f"{len(rows)} orphans", err=True)
+        title = " ".join((r["title"] or "").split())
+        title = title if len(title) <= 40 else title[:39] + "…"
+        typer.echo(f"{r['cause']}{best}  {r['excerpt_id']}  {title}  {text}")
+    say(ctx, count(len(rows), "orphan"))
 
 
 @app.command("export")
@@ -85,7 +88,7 @@ def export_cmd(
         fail(f"unknown --format {format!r}; use {' or '.join(export_mod.FORMATS)}", 2)
     if excel and format != "csv":
         fail("--excel only applies to --format csv", 2)
-    with Store(paths(ctx).db) as store:
+    with Store(store_paths(ctx).db) as store:
         n = export_mod.export_excerpts(store, format, output, excel=excel)
     if output is not None:
-        typer.echo(f"{n} excerpts written to {output}", err=True)
+        say(ctx, f"{count(n, 'excerpt')} written to {output}")

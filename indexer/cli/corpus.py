@@ -11,7 +11,7 @@ import typer
 from .. import ingest
 from ..records import ImportSummary
 from ..sources import format_names
-from . import app, fail, paths
+from . import app, fail, paths, store_paths
 
 
 def summary_line(s: ImportSummary) -> str:
@@ -40,14 +40,19 @@ def import_cmd(
             typer.echo(f"  warning: {w}")
 
 
+def _label(key: str) -> str:
+    """``bookmarks_without_url`` -> ``bookmarks without URL``."""
+    return key.replace("_", " ").replace(" url", " URL")
+
+
 def _print_status(counts: dict) -> None:
-    width = max(len(k) for k in counts)
+    width = max(len(_label(k)) for k in counts)
     for key, value in counts.items():
         if isinstance(value, dict):
-            shown = ", ".join(f"{k} {v}" for k, v in value.items()) or "-"
+            shown = ", ".join(f"{_label(k)} {v}" for k, v in value.items()) or "-"
         else:
-            shown = str(value) if value else "0 (none yet)" if key != "schema_version" else "0"
-        typer.echo(f"{key:<{width}}  {shown}")
+            shown = str(value)
+        typer.echo(f"{_label(key):<{width}}  {shown}")
 
 
 @app.command()
@@ -58,7 +63,7 @@ def status(
     """Counts per stage: bookmarks, excerpts, fetches, articles, alignments."""
     if format not in ("table", "json"):
         fail(f"unknown --format {format!r}; use table or json", 2)
-    counts = ingest.status(paths(ctx))
+    counts = ingest.status(store_paths(ctx))
     if format == "json":
         typer.echo(json.dumps(counts, ensure_ascii=False, indent=2))
     else:

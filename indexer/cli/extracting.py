@@ -13,15 +13,11 @@ import typer
 
 from ..cache import Cache
 from ..store import Store
-from . import app, fail, paths
+from . import app, fail, progress, store_paths
 
 if TYPE_CHECKING:  # trafilatura loads in ~0.3 s: only the commands that extract import it
     from ..extract import ExtractSummary
     from ..localpages import LocalPagesReport
-
-
-def _log(line: str) -> None:
-    typer.echo(line, err=True)
 
 
 def extract_lines(s: ExtractSummary) -> list[str]:
@@ -59,12 +55,12 @@ def extract(
     # trafilatura logs a warning per odd page; the summary reports what matters
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     logging.getLogger("htmldate").setLevel(logging.ERROR)
-    where = paths(ctx)
+    where = store_paths(ctx)
     from ..extract import ExtractOptions, extract_all
 
-    options = ExtractOptions(workers=workers, force=force, log=_log)
+    options = ExtractOptions(workers=workers, force=force)
     with Store(where.db) as store:
-        summary = extract_all(store, Cache(where.cache), options)
+        summary = extract_all(store, Cache(where.cache), options, progress(ctx))
     if format == "json":
         typer.echo(json.dumps(asdict(summary), ensure_ascii=False, indent=2))
     else:
@@ -84,7 +80,7 @@ def report_lines(report: LocalPagesReport) -> list[str]:
         name = Path(p.path).name
         if p.matched:
             lines.append(
-                f"  {name}: {p.how} score {p.score} -> {p.bookmark_title!r} "
+                f"  {name}: {p.how} score {p.score} -> {p.bookmark_title} "
                 f"({p.excerpts_found}/{p.excerpts_total} excerpts found)"
             )
         else:
@@ -103,7 +99,7 @@ def import_html(
     """Attach saved pages to their bookmarks (by URL, or by title and excerpts) and cache them."""
     if format not in ("table", "json"):
         fail(f"unknown --format {format!r}; use table or json", 2)
-    where = paths(ctx)
+    where = store_paths(ctx)
     with Store(where.db) as store:
         from ..localpages import import_local_pages
 

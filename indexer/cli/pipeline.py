@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -10,11 +9,10 @@ import typer
 
 from ..fetch import ENV_ALLOW_LOCAL, FetchOptions
 from ..pipeline import STAGES, BuildOptions, build
-from . import app, engine_option, fail, paths
+from . import app, engine_option, fail, paths, progress, session
 from .aligning import align_lines
 from .corpus import summary_line
 from .extracting import extract_lines
-from .fetching import BarProgress, LogProgress
 from .searching import entity_lines, index_lines
 
 
@@ -22,9 +20,11 @@ from .searching import entity_lines, index_lines
 def build_cmd(
     ctx: typer.Context,
     files: Optional[List[Path]] = typer.Argument(None, help="Export files to import first."),
-    workers: int = typer.Option(8, "--workers", help="Fetch requests in flight, all hosts."),
-    processes: int = typer.Option(
-        1, "--processes", "-p", help="Processes for extract and align (2 on two cores)."
+    concurrency: int = typer.Option(
+        8, "--concurrency", help="Fetch requests in flight, all hosts."
+    ),
+    workers: int = typer.Option(
+        1, "--workers", "-w", help="Processes for extract and align (2 on two cores)."
     ),
     offline: bool = typer.Option(False, "--offline", help="No network: use the cache only."),
     allow_local: bool = typer.Option(
@@ -44,29 +44,28 @@ def build_cmd(
     unknown = set(skip or ()) - set(STAGES[1:])
     if unknown:
         fail(f"unknown stage {sorted(unknown)[0]!r}; stages: {', '.join(STAGES[1:])}", 2)
-    fetch = FetchOptions(workers=workers, offline=offline, allow_local=allow_local, delay=delay)
+    if workers < 1:
+        fail("--workers must be at least 1", 2)
+    fetch = FetchOptions(concurrency=concurrency, offline=offline, allow_local=allow_local,
+                         delay=delay)
     fetch.check()
     options = BuildOptions(
-        files=files or (), fetch=fetch, processes=processes,
+        files=files or (), fetch=fetch, workers=workers,
         entities=entities, skip=frozenset(skip or ()), engine=engine,
     )
-    progress = BarProgress() if sys.stderr.isatty() else LogProgress()
-    try:
-        report = build(paths(ctx), options, fetch_progress=progress,
-                       log=lambda line: typer.echo(line, err=True))
-    finally:
-        if isinstance(progress, BarProgress):
-            progress.close()
-    for line in build_lines(report):
+    quiet = session(ctx).quiet
+    report = build(paths(ctx), options, progress=progress(ctx),
+                   log=lambda line: quiet or typer.echo(line, err=True))
+    for line in build_lines(report, verbose=session(ctx).verbose):
         typer.echo(line)
 
 
-def build_lines(report) -> list[str]:
+def build_lines(report, verbose: bool = False) -> list[str]:
     """One summary: each stage's own report, in order, with its wall time."""
     show = {
         "import": lambda s: [summary_line(i) for i in s] + [
             f"  warning: {w}" for i in s for w in i.warnings],
-        "fetch": lambda s: s.lines(),
+        "fetch": lambda s: s.lines(verbose),
         "extract": extract_lines,
         "align": align_lines,
         "entities": entity_lines,

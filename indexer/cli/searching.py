@@ -13,7 +13,7 @@ from .. import search as search_mod
 from ..documents import FACETS
 from ..entities import EntitySummary, compute_entities
 from ..export import write_rows
-from . import app, engine_option, fail, paths
+from . import app, engine_option, fail, progress, store_paths
 
 FORMATS = ("table", "json", "jsonl", "csv")
 TABLE_FACETS = ["tag", "annotator", "author", "site", "language", "year"]
@@ -22,7 +22,7 @@ TABLE_FACETS = ["tag", "annotator", "author", "site", "language", "year"]
 @app.command("entities")
 def entities_cmd(ctx: typer.Context) -> None:
     """Find people, organisations and places in new or changed French texts (spaCy)."""
-    for line in entity_lines(compute_entities(paths(ctx))):
+    for line in entity_lines(compute_entities(store_paths(ctx), progress(ctx))):
         typer.echo(line)
 
 
@@ -42,7 +42,8 @@ def index_cmd(
     engine: str | None = engine_option(),
 ) -> None:
     """Update the search index from the store (or rebuild it with --rebuild)."""
-    summary = index_mod.build_index(paths(ctx), rebuild=rebuild, wait=wait, engine=engine)
+    summary = index_mod.build_index(store_paths(ctx), rebuild=rebuild, wait=wait, engine=engine,
+                                    progress=progress(ctx))
     for line in index_lines(summary):
         typer.echo(line)
 
@@ -146,7 +147,7 @@ def search_cmd(
     filters = {"tag": tag, "annotator": annotator, "author": author, "site": site,
                "entity": entity, "language": [lang] if lang else []}
     results = search_mod.search(
-        paths(ctx), query, filters=filters, scope=scope, sort=sort, since=since, until=until,
+        store_paths(ctx), query, filters=filters, scope=scope, sort=sort, since=since, until=until,
         limit=limit, page=page, facets=TABLE_FACETS if fmt in ("table", "json") else None,
         context=context, engine=engine,
     )
@@ -171,7 +172,7 @@ def facets_cmd(
     """Facet counts (tag, annotator, author, site, language, year, kind, entity)."""
     if fmt not in ("table", "json"):
         fail(f"unknown --format {fmt!r}; use table or json", 2)
-    results = search_mod.facets(paths(ctx), query, field or TABLE_FACETS, scope=scope,
+    results = search_mod.facets(store_paths(ctx), query, field or TABLE_FACETS, scope=scope,
                                 engine=engine)
     if fmt == "json":
         payload = {k: [[v, c] for v, c in vc[:top]] for k, vc in results.facets.items()}
@@ -193,7 +194,7 @@ def show_cmd(
     context: int = typer.Option(400, "--context", help="Article characters before and after."),
 ) -> None:
     """One excerpt inside its article: context before and after, metadata, link."""
-    view = search_mod.show(paths(ctx), doc_id, context=context)
+    view = search_mod.show(store_paths(ctx), doc_id, context=context)
     row, colour = view.row, sys.stdout.isatty()
     typer.echo(typer.style(row.get("title") or "", bold=True) if colour else row.get("title"))
     for key in ("id", "url", "site", "annotator", "created_at", "author", "published", "language",

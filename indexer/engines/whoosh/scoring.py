@@ -16,7 +16,7 @@ replaced by code that gives the same numbers, bit for bit:
   :class:`~whoosh.matching.UnionMatcher` adds them.
 
 Both read Whoosh 2.7's internals (``whoosh-reloaded==2.7.5`` is pinned); where those are not
-what is expected, they fall back to Whoosh's own path. ``tests/test_scoring.py`` compares
+what is expected, they fall back to Whoosh's own path. ``tests/search/test_scoring.py`` compares
 both with Whoosh's own results.
 """
 

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from httpserver import TestServer
 
 from indexer.align import AlignOptions, align_all
@@ -40,7 +41,6 @@ from indexer.ingest import import_files, status
 from indexer.store import Store
 from indexer.synth import sentence
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED = 8
 N_PAGES = 24
 N_DEAD = 4  # bookmarks whose page is a 404: fetch failures are part of the counts
@@ -107,7 +107,7 @@ def run_stage(stage: str, paths: Paths, exports: dict[str, Path]) -> None:
         with Store(paths.db) as store:
             cache = Cache(paths.cache)
             if stage == "fetch":
-                fetch_all(store, cache, FetchOptions(workers=4, per_host=4, delay=0,
+                fetch_all(store, cache, FetchOptions(concurrency=4, per_host=4, delay=0,
                                                      allow_local=True, batch_size=5, retries=0))
             elif stage == "extract":
                 extract_all(store, cache, ExtractOptions(batch_size=5))

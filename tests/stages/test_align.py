@@ -18,6 +18,7 @@ from indexer.align import (
     align_excerpt,
     orphans,
 )
+from indexer.progress import Progress
 from indexer.records import BookmarkRecord, ExcerptRecord, ParseResult
 from indexer.store import Store
 
@@ -218,15 +219,17 @@ def test_align_all_methods_causes_and_incremental(tmp_path):
 
 def test_align_all_interrupted_keeps_whole_batches_and_resumes(tmp_path):
     store = _store_with_pages(tmp_path)
-    calls = []
 
-    def progress(n):
-        calls.append(n)
-        if len(calls) == 4:
-            raise KeyboardInterrupt
+    class Interrupting(Progress):  # Ctrl-C on the fourth excerpt
+        calls = 0
+
+        def advance(self, n=1, **counts):
+            self.calls += n
+            if self.calls == 4:
+                raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        align_all(store, AlignOptions(batch_size=2), progress=progress)
+        align_all(store, AlignOptions(batch_size=2), progress=Interrupting())
     assert store.conn.execute("SELECT COUNT(*) FROM alignments").fetchone()[0] == 2
     resumed = align_all(store)
     assert (resumed.aligned, resumed.unchanged) == (4, 2)

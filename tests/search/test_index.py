@@ -7,9 +7,9 @@ import signal
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from indexer.config import Paths
 from indexer.entities import compute_entities
@@ -20,7 +20,6 @@ from indexer.search import open_searcher, search
 from indexer.store import Store
 from indexer.synth import populate
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "exports" / "qn2019-association.txt"
 
 
@@ -79,18 +78,20 @@ KILLABLE = textwrap.dedent("""
     import sys, time
     from indexer.config import Paths
     from indexer.index import build_index
+    from indexer.progress import Progress
 
-    def stall(n):
-        print("building", flush=True)
-        time.sleep(120)
+    class Stall(Progress):
+        def advance(self, n=1, **counts):
+            print("building", flush=True)
+            time.sleep(120)
 
-    build_index(Paths.resolve(sys.argv[1]), rebuild=True, progress=stall)
+    build_index(Paths.resolve(sys.argv[1]), rebuild=True, progress=Stall())
 """)
 
 
 def test_a_killed_build_leaves_a_working_index(seeded):
     with Store(seeded.db) as store:
-        populate(store, 600, seed=5)  # the build reports progress every 500 documents
+        populate(store, 600, seed=5)
     build_index(seeded)
     before = search(seeded, "numérique").total
     kept = current_dir(seeded)

@@ -98,6 +98,7 @@ def test_errors_are_one_line_and_a_non_zero_exit(capsys, seeded, args, message):
 
 
 def test_missing_index_says_to_run_index(capsys, home):
+    import_files(home, [SEED])  # a store, but no index yet
     code, _, err = run(capsys, home, "search", "etat")
     assert code != 0 and "run `indexer index` first" in err
     assert len(err.strip().splitlines()) == 1

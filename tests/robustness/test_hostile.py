@@ -19,10 +19,9 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-from conftest import SEED
+from conftest import ROOT, SEED
 from httpserver import TestServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -39,7 +38,6 @@ from indexer.search import open_searcher, search
 from indexer.store import Store
 from indexer.synth import populate
 
-ROOT = Path(__file__).resolve().parent.parent
 DIIGO_HEADER = "title,url,tags,description,comments,annotations,created_at\n"
 DEEP = "[" * 10_000 + "]" * 10_000
 
@@ -280,7 +278,7 @@ def test_ctrl_c_during_fetch(tmp_path):
             json.dumps({"url": u, "title": u}) for u in urls]))
         import_files(home, [export])
         env = {**os.environ, "INDEXER_ALLOW_LOCAL": "1"}
-        code, err = interrupt(home, "fetch", "--delay", "0", "--workers", "1", env=env)
+        code, err = interrupt(home, "fetch", "--delay", "0", "--concurrency", "1", env=env)
     lines = [line for line in err.splitlines() if line.startswith("interrupted")]
     assert code == 130 and len(lines) == 1 and "Traceback" not in err, err
 

@@ -106,7 +106,7 @@ def test_seed_pages_without_urls_match_by_title_and_excerpts(home, seed, tmp_pat
         assert (r["origin"], r["status"], r["error"], r["url"]) == ("local", None, None, None)
         assert cache.has(r["sha256"]) and r["content_type"] == "text/html"
     # and the extract stage takes them from there
-    summary = extract_all(store, cache, ExtractOptions(progress=False))
+    summary = extract_all(store, cache, ExtractOptions())
     assert summary.extracted == 2 and summary.languages == {"fr": 2}
     # importing again changes nothing
     again = import_local_pages(store, cache, pages)

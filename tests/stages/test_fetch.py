@@ -13,10 +13,10 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, quote
 
 import pytest
+from conftest import FIXTURES
 from httpserver import Reply, Request, TestServer
 
 from indexer.cache import Cache
@@ -36,7 +36,7 @@ from indexer.fetch import (
 from indexer.records import BookmarkRecord, ParseResult
 from indexer.store import Store
 
-PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
+PAGES = FIXTURES / "pages"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -65,7 +65,7 @@ def cache(home):
 
 def options(**kw) -> FetchOptions:
     """Fast settings for tests: no politeness delay, short timeouts, quick retries."""
-    base = {"workers": 4, "per_host": 2, "delay": 0, "timeout": 2, "deadline": 5, "retries": 1,
+    base = {"concurrency": 4, "per_host": 2, "delay": 0, "timeout": 2, "deadline": 5, "retries": 1,
             "backoff": 0.01, "allow_local": True}
     return FetchOptions(**{**base, **kw})
 
@@ -336,13 +336,13 @@ def test_per_host_concurrency_never_exceeds_the_limit(store, cache):
             for i in range(8):
                 srv.route(f"/p{i}", body=f"<p>{srv.host} {i}</p>".encode())
         add_bookmarks(store, [srv.url(f"/p{i}") for srv in hosts for i in range(8)])
-        summary = fetch_all(store, cache, options(workers=8, per_host=2))
+        summary = fetch_all(store, cache, options(concurrency=8, per_host=2))
         assert summary.fetched == 32
         assert all(srv.max_inflight <= 2 for srv in hosts)
         assert any(srv.max_inflight == 2 for srv in hosts)  # concurrency did happen
         for srv in hosts:
             srv.reset()
-        fetch_all(store, cache, options(workers=8, per_host=1, refresh=True))
+        fetch_all(store, cache, options(concurrency=8, per_host=1, refresh=True))
         assert all(srv.max_inflight == 1 and srv.total == 8 for srv in hosts)
     finally:
         for srv in hosts:
@@ -365,7 +365,7 @@ def test_interrupt_keeps_finished_results_and_a_rerun_completes(home, tmp_path):
             add_bookmarks(st, urls)
         env = {**os.environ, "INDEXER_ALLOW_LOCAL": "1"}
         cmd = [sys.executable, "-m", "indexer", "--home", str(home.home), "fetch", "--delay",
-               "0", "--workers", "1", "--per-host", "1"]
+               "0", "--concurrency", "1", "--per-host", "1"]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(600):  # until a few pages are through (no timing asserted)
             if srv.total >= 6 or proc.poll() is not None:
@@ -421,13 +421,20 @@ def test_allow_local_from_the_environment(server, store, cache, home, monkeypatc
     argv = ["--home", str(home.home), "fetch", "--delay", "0"]
     with pytest.raises(SystemExit):
         main(argv)
-    assert "local_address 1" in capsys.readouterr().out and server.total == 0
+    out = capsys.readouterr().out
+    assert "local_address 1" in out and server.total == 0
+    # the way out, said once
+    assert out.count("1 page refused for a local or private address: pass --allow-local") == 1
     monkeypatch.setenv("INDEXER_ALLOW_LOCAL", "1")
     with pytest.raises(SystemExit) as exit_:
-        main(argv)
+        main(argv + ["--refresh"])
     out = capsys.readouterr()
-    assert exit_.value.code == 0 and "fetched 1" in out.out and server.total == 1
-    assert "[1/1] fetched 200" in out.err  # plain log lines: stderr is not a terminal
+    assert exit_.value.code == 0 and "unchanged 0" in out.out and server.total == 1
+    # plain progress lines (stderr is not a terminal), no line per URL without --verbose
+    assert out.err.startswith("fetch: 1 page to do") and "/pages/latin1.html" not in out.err
+    with pytest.raises(SystemExit) as exit_:
+        main(argv + ["--refresh", "--verbose"])
+    assert server.url("/pages/latin1.html") in capsys.readouterr().err
 
 
 # -- the CLI over a real Diigo CSV export -----------------------------------------------------
@@ -444,7 +451,7 @@ def test_cli_imports_a_diigo_csv_and_fetches_it(server, home, tmp_path, capsys):
                           "Highlight: Les associations", "2019-03-12 10:00:00"])
     base = ["--home", str(home.home)]
     for argv in (["import", str(export)],
-                 ["fetch", "--delay", "0", "--allow-local", "--workers", "2"],
+                 ["fetch", "--delay", "0", "--allow-local", "--concurrency", "2"],
                  ["fetch", "--delay", "0", "--allow-local"]):
         with pytest.raises(SystemExit) as exit_:
             main(base + argv)
@@ -453,7 +460,7 @@ def test_cli_imports_a_diigo_csv_and_fetches_it(server, home, tmp_path, capsys):
     assert "fetched 2" in out and "already cached 2" in out and server.total == 2
 
 
-@pytest.mark.parametrize("argv", [["--workers", "0"], ["--offline", "--refresh"],
+@pytest.mark.parametrize("argv", [["--concurrency", "0"], ["--offline", "--refresh"],
                                   ["--archive-url", "ftp://archive"]])
 def test_cli_refuses_bad_settings_in_one_line(home, capsys, argv):
     with pytest.raises(SystemExit) as exit_:
@@ -475,7 +482,7 @@ def test_real_corpus_pages_fetched_byte_for_byte(shared, store, cache):
     with srv:
         urls = {srv.url("/corpus/" + quote(m["file"])): m for m in manifest}
         add_bookmarks(store, list(urls))
-        summary = fetch_all(store, cache, options(workers=8, per_host=8))
+        summary = fetch_all(store, cache, options(concurrency=8, per_host=8))
         assert summary.fetched == len(manifest) and not summary.failed
         got = rows(store)
         assert all(got[u]["sha256"] == m["sha256"] for u, m in urls.items())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from indexer.extract import (
     status_counts,
 )
 from indexer.localpages import record_local_page
+from indexer.progress import Lines
 from indexer.records import BookmarkRecord, ParseResult
 from indexer.store import Store, bookmark_id
 
@@ -68,7 +70,7 @@ def article(store: Store, bid: str):
 
 def test_own_pages_are_extracted_with_metadata_and_language(own):
     store, cache, ids = own
-    summary = extract_all(store, cache, ExtractOptions(progress=False))
+    summary = extract_all(store, cache, ExtractOptions())
     assert summary.extracted == 4 and summary.statuses == {"ok": 4}
     assert summary.languages == {"fr": 3, "en": 1}
     for name, lang in OWN_PAGES.items():
@@ -88,7 +90,7 @@ def test_own_pages_are_extracted_with_metadata_and_language(own):
 
 def test_latin1_declared_in_meta_is_decoded(own):
     store, cache, ids = own
-    extract_all(store, cache, ExtractOptions(progress=False))
+    extract_all(store, cache, ExtractOptions())
     row = article(store, ids["extract-latin1.html"])
     assert "élèves de l'école élémentaire" in row["text"]
     assert "\ufffd" not in row["text"] and "Ã" not in row["text"]
@@ -96,7 +98,7 @@ def test_latin1_declared_in_meta_is_decoded(own):
 
 def test_copyright_year_is_not_a_publication_date(own, fixtures):
     store, cache, ids = own
-    extract_all(store, cache, ExtractOptions(progress=False))
+    extract_all(store, cache, ExtractOptions())
     assert article(store, ids["extract-copyright.html"])["published"] is None
     # the safety net, should a date come back as 1 January of the copyright year
     assert copyright_year_date("2019-01-01", "Menu\n© 2019 Collectif Exemple")
@@ -107,27 +109,27 @@ def test_copyright_year_is_not_a_publication_date(own, fixtures):
 
 def test_second_run_is_incremental_and_a_new_version_reextracts(own):
     store, cache, ids = own
-    extract_all(store, cache, ExtractOptions(progress=False))
-    again = extract_all(store, cache, ExtractOptions(progress=False))
+    extract_all(store, cache, ExtractOptions())
+    again = extract_all(store, cache, ExtractOptions())
     assert (again.pending, again.extracted, again.up_to_date) == (0, 0, 4)
     store.conn.execute(
         "UPDATE articles SET extractor_version='trafilatura 0.0.1; indexer-extract 0'"
         " WHERE bookmark_id=?",
         (ids["extract-en.html"],),
     )
-    stale = extract_all(store, cache, ExtractOptions(progress=False))
+    stale = extract_all(store, cache, ExtractOptions())
     assert (stale.extracted, stale.up_to_date) == (1, 3)
-    forced = extract_all(store, cache, ExtractOptions(progress=False, force=True))
+    forced = extract_all(store, cache, ExtractOptions(force=True))
     assert forced.extracted == 4
 
 
 def test_a_changed_body_is_reextracted(own, fixtures):
     store, cache, ids = own
-    extract_all(store, cache, ExtractOptions(progress=False))
+    extract_all(store, cache, ExtractOptions())
     bid = ids["extract-en.html"]
     body = (fixtures / "pages" / "extract-fr.html").read_bytes()
     record_local_page(store.conn, bid, cache.put(body), url="https://example.org/x")
-    summary = extract_all(store, cache, ExtractOptions(progress=False))
+    summary = extract_all(store, cache, ExtractOptions())
     assert summary.extracted == 1 and article(store, bid)["language"] == "fr"
 
 
@@ -149,7 +151,7 @@ def test_not_html_tiny_empty_and_missing_bodies(home):
     cache.path_for(
         store.conn.execute("SELECT sha256 FROM fetches WHERE bookmark_id=?", (gone,)).fetchone()[0]
     ).unlink()
-    summary = extract_all(store, cache, ExtractOptions(progress=False))
+    summary = extract_all(store, cache, ExtractOptions())
     assert summary.statuses == {"not_html": 2, "tiny": 1, "empty": 1}
     assert summary.missing_body == [gone] and article(store, gone) is None
     assert (
@@ -167,25 +169,23 @@ def test_failed_fetches_are_not_extracted(home):
     store, cache = Store(home.db), Cache(home.cache)
     bid = add_page(store, cache, "failed", "https://e.org/404", b"<html>Not found</html>")
     store.conn.execute("UPDATE fetches SET error='http_404' WHERE bookmark_id=?", (bid,))
-    summary = extract_all(store, cache, ExtractOptions(progress=False))
+    summary = extract_all(store, cache, ExtractOptions())
     assert summary.pending == 0 and article(store, bid) is None
     store.close()
 
 
 def test_two_workers_store_the_same_rows_as_one(own, tmp_path):
     store, cache, _ = own
-    extract_all(store, cache, ExtractOptions(progress=False))
+    extract_all(store, cache, ExtractOptions())
     cols = "bookmark_id, status, text, fallback_text, title, author, published, language, language_prob"
     one = store.conn.execute(f"SELECT {cols} FROM articles ORDER BY bookmark_id").fetchall()
-    lines: list[str] = []
-    extract_all(
-        store,
-        cache,
-        ExtractOptions(workers=2, force=True, progress=False, batch_size=2, log=lines.append),
-    )
+    log = io.StringIO()
+    extract_all(store, cache, ExtractOptions(workers=2, force=True, batch_size=2),
+                progress=Lines(log, every=2))
     two = store.conn.execute(f"SELECT {cols} FROM articles ORDER BY bookmark_id").fetchall()
     assert [tuple(r) for r in one] == [tuple(r) for r in two]
-    assert lines and lines[-1].startswith("extract: 4/4")
+    lines = log.getvalue().splitlines()
+    assert lines[0] == "extract: 4 pages to do" and lines[-1].startswith("extract: 4/4 pages")
 
 
 def test_decoding_order():
@@ -257,7 +257,7 @@ def test_real_pages_extracted_with_the_manifest_languages(shared, home):
         )
         for row in manifest
     }
-    summary = extract_all(store, cache, ExtractOptions(workers=2, progress=False))
+    summary = extract_all(store, cache, ExtractOptions(workers=2))
     assert summary.extracted == len(manifest) == 98
     cols = "bookmark_id, status, text_hash, language, language_prob, published, title"
     first = {r[0]: tuple(r) for r in store.conn.execute(f"SELECT {cols} FROM articles")}
@@ -271,7 +271,7 @@ def test_real_pages_extracted_with_the_manifest_languages(shared, home):
             assert got["text"].strip(), f"{row['file']}: empty French text"
     assert wrong == []
     # deterministic: a second, forced run stores the same language, probability and text
-    extract_all(store, cache, ExtractOptions(workers=2, force=True, progress=False))
+    extract_all(store, cache, ExtractOptions(workers=2, force=True))
     second = {r[0]: tuple(r) for r in store.conn.execute(f"SELECT {cols} FROM articles")}
     assert second == first
     store.close()

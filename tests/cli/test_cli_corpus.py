@@ -27,10 +27,20 @@ def test_import_prints_a_summary_and_status_counts(home, seed):
     assert (counts["tags"], counts["bookmarks_without_url"]) == (1, 13)
 
 
-def test_status_of_an_empty_home_shows_empty_stages(home):
-    out = run(home, "status")
-    assert out.returncode == 0, out.stderr
-    assert "bookmarks" in out.stdout and "none yet" in out.stdout
+def test_a_home_without_a_store_is_refused_and_left_empty(home):
+    """A mistyped --home must not look like an empty library: reading commands refuse it,
+    in one line that says what to do, and create nothing there."""
+    for command in (["status"], ["search", "x"], ["fetch"], ["index"], ["orphans"]):
+        out = run(home, *command)
+        assert out.returncode == 1 and out.stderr.count("\n") == 1, command
+        assert out.stderr.startswith(f"error: no index home at {home.home}: run `indexer import`")
+    assert not home.db.exists() and not home.home.exists()
+
+
+def test_status_reads_as_words(home, seed):
+    run(home, "import", str(seed))
+    out = run(home, "status").stdout
+    assert "bookmarks without URL  13" in out and "_" not in out and "none yet" not in out
 
 
 def test_home_from_environment(home, seed):

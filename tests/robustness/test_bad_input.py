@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from indexer.config import Paths
 from indexer.errors import InputError
@@ -29,7 +29,7 @@ def run(home, *args):
 def imported(tmp_path_factory):
     """A home holding one good import, and its status as the CLI prints it."""
     home = tmp_path_factory.mktemp("home")
-    fixture = Path(__file__).parent / "fixtures" / "diigo_small.csv"
+    fixture = FIXTURES / "diigo_small.csv"
     out = run(home, "import", str(fixture))
     assert out.returncode == 0, out.stderr
     status = run(home, "status", "--format", "json")
@@ -168,7 +168,7 @@ def test_hypothesis_row_without_uri(shared, tmp_path):
 
 
 def test_hypothesis_selector_not_a_list(tmp_path):
-    # Found by tests/test_fuzz_importers.py: `"selector": true` used to raise a TypeError.
+    # Found by tests/robustness/test_fuzz_importers.py: `"selector": true` used to raise a TypeError.
     text = ('{"total": 1, "rows": [{"uri": "https://x.org", "target": '
             '[{"source": "https://x.org", "selector": true}]}]}')
     err = _error(tmp_path, "h.json", text, format="hypothesis")

@@ -6,6 +6,7 @@ import pickle
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParser
@@ -23,7 +24,7 @@ from indexer.analysis import (
 )
 from indexer.stemmers import french_light_stem, get_stemmer
 
-PAIRS = Path(__file__).resolve().parent / "fixtures" / "analysis_pairs.tsv"
+PAIRS = FIXTURES / "analysis_pairs.tsv"
 
 
 def load_pairs(path: Path = PAIRS) -> list[tuple[str, str, str, str]]:
