@@ -7,6 +7,11 @@ keeps its traceback.
 from __future__ import annotations
 
 
+def quoted(text: object) -> str:
+    """``text`` between single quotes, as written: no Python escaping (``'l'État "x"'``)."""
+    return f"'{text}'"
+
+
 class IndexerError(Exception):
     """Base class: a user-facing problem, reported in one line."""
 
@@ -28,6 +33,19 @@ class InputError(IndexerError):
 
 class UnknownFormatError(InputError):
     """No importer recognises the file's content."""
+
+
+class PartialImportError(InputError):
+    """Some files of an import failed (each rolled back alone); the others were imported.
+
+    ``imported`` holds the summaries of the files imported, ``failures`` one
+    :class:`InputError` per file that was not; ``str()`` is the first failure's line.
+    """
+
+    def __init__(self, imported: list, failures: list[InputError]):
+        first = failures[0]
+        super().__init__(first.path, first.message, first.line)
+        self.imported, self.failures = imported, failures
 
 
 class StoreError(IndexerError):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .config import Paths
+from .errors import InputError, PartialImportError
 from .records import ImportSummary
 from .sources import Export, open_export
 from .store import Store
@@ -22,19 +23,35 @@ def import_file(store: Store, path: str | Path, format: str | None = None) -> Im
 
 
 def import_files(
-    paths: Paths, files: Iterable[str | Path], format: str | None = None
+    paths: Paths, files: Iterable[str | Path], format: str | None = None,
+    encoding: str | None = None, delimiter: str | None = None,
 ) -> list[ImportSummary]:
-    """Import several files into the store of ``paths``, all in one transaction.
+    """Import several files into the store of ``paths``, each in its own transaction.
 
-    Each file is checked (exists, is text, has a known format) before anything is written;
-    records are then streamed into the store, and an error anywhere in any file rolls the whole
-    command back: a failed import leaves the store as it was.
+    Each file is checked (exists, is text, has a known format) before anything is written,
+    then its records are streamed into the store. A file that fails is rolled back alone and
+    the others are imported: then :class:`~indexer.errors.PartialImportError` names every
+    file that failed, with its line, and carries the summaries of the others. ``encoding``
+    and ``delimiter`` force what is otherwise found in each file (:mod:`indexer.sources`).
     """
-    # Opening checks each file (exists, is text, known format) and parses nothing yet, so a
-    # missing second file fails before a long first import.
-    exports = [open_export(f, format) for f in files]
-    with Store(paths.db) as store, store.transaction():
-        return [_write(store, e, provenance_path(paths, e.path)) for e in exports]
+    exports, failures, summaries = [], [], []
+    for f in files:  # opening parses nothing yet: a missing file is named before a long import
+        try:
+            exports.append(open_export(f, format, encoding, delimiter))
+        except InputError as exc:
+            failures.append(exc)
+    if exports:
+        with Store(paths.db) as store:
+            for export in exports:
+                try:
+                    with store.transaction():
+                        recorded = provenance_path(paths, export.path)
+                        summaries.append(_write(store, export, recorded))
+                except InputError as exc:
+                    failures.append(exc)
+    if failures:
+        raise PartialImportError(summaries, failures)
+    return summaries
 
 
 def _write(store: Store, export: Export, recorded_as: str) -> ImportSummary:

@@ -83,6 +83,20 @@ def build_lock(home: Path, wait: float = 0.0) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def building(home: Path) -> bool:
+    """Whether a build holds ``home``'s lock right now (asked without waiting)."""
+    lock = home / ".lock"
+    if not lock.exists():
+        return False
+    with open(lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
 def current_build(engine, paths: Paths) -> Path | None:
     """The build ``current`` points to, or None when the engine has no index yet."""
     link = engine.home(paths) / "current"

@@ -12,6 +12,7 @@ chooses the view (:func:`for_stream`):
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import TextIO
@@ -95,8 +96,10 @@ class Bar(Progress):
         from tqdm import tqdm
 
         self.finish()
+        # a terminal that says it is 0 columns wide (some ptys, CI consoles) gets 80
+        sized = _columns(self.stream) > 0
         self.bar = tqdm(total=total, unit=unit, desc=stage, file=self.stream,
-                        dynamic_ncols=True)
+                        dynamic_ncols=sized, ncols=None if sized else 80)
 
     def advance(self, n: int = 1, **counts: int) -> None:
         if self.bar is not None:
@@ -112,6 +115,13 @@ class Bar(Progress):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def _columns(stream) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return 0
 
 
 def for_stream(stream: TextIO | None = None, quiet: bool = False,

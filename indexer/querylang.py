@@ -30,7 +30,7 @@ from whoosh.support.levenshtein import distance
 
 from . import analysis
 from .documents import FACETS, MULTI_VALUED, SEARCH_FIELDS
-from .errors import QueryError
+from .errors import QueryError, quoted
 
 QUERY_FIELDS = set(FACETS) | {"id", "lang"}
 ALIASES = {"language": ["lang"]}
@@ -242,10 +242,10 @@ class Parser:
         try:
             q = self._parser.parse(text)
         except Exception as exc:  # the parser's own errors are not user-friendly classes
-            raise QueryError(f"malformed query {text!r}: {exc}") from None
+            raise QueryError(f"malformed query {quoted(text)}: {exc}") from None
         q = _rewrite(q).normalize()
         if q is wq.NullQuery:
-            raise QueryError(f"query {text!r} has no searchable word")
+            raise QueryError(f"query {quoted(text)} has no searchable word")
         return from_whoosh(q)
 
 
@@ -264,14 +264,14 @@ def _check(text: str) -> None:
     if len(text.split()) > MAX_QUERY_WORDS:
         raise QueryError(f"query too long: {len(text.split())} words (at most {MAX_QUERY_WORDS})")
     if text.count('"') % 2:
-        raise QueryError(f"malformed query {text!r}: unbalanced quote")
+        raise QueryError(f"malformed query {quoted(text)}: unbalanced quote")
     if text.count("(") != text.count(")"):
-        raise QueryError(f"malformed query {text!r}: unbalanced parenthesis")
+        raise QueryError(f"malformed query {quoted(text)}: unbalanced parenthesis")
     for match in _FIELD_REF.finditer(text):
         name = match.group(1)
         if name and name not in QUERY_FIELDS:
             raise QueryError(
-                f"unknown field {name!r} in query; known: {', '.join(sorted(QUERY_FIELDS))}"
+                f"unknown field {quoted(name)} in query; known: {', '.join(sorted(QUERY_FIELDS))}"
             )
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .documents import EXCERPT_COLUMNS
-from .errors import QueryError
+from .errors import QueryError, quoted
 
 # Extra columns of a search row, after the export's own (EXCERPT_COLUMNS already has an
 # alignment `score`, so the search score is `relevance`).
@@ -39,7 +39,7 @@ class SearchFilters:
         unknown = set(value) - set(cls.__dataclass_fields__)
         if unknown:
             known = ", ".join(cls.__dataclass_fields__)
-            raise QueryError(f"unknown filter {min(unknown)!r}; known: {known}")
+            raise QueryError(f"unknown filter {quoted(min(unknown))}; known: {known}")
         return cls(**{k: [v] if isinstance(v, str) else list(v or []) for k, v in value.items()})
 
     def items(self) -> list[tuple[str, list[str]]]:

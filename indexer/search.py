@@ -15,6 +15,7 @@ and the hint of a hitless search, the same way whatever the engine.
 
 from __future__ import annotations
 
+import calendar
 import difflib
 import re
 from dataclasses import dataclass
@@ -25,8 +26,8 @@ from .config import Paths
 from .documents import EXCERPT_SQL, FACETS
 from .engines import get_engine
 from .engines.protocol import Narrowing, Stored
-from .errors import IndexMissingError, QueryError
-from .lifecycle import current_build
+from .errors import IndexMissingError, QueryError, quoted
+from .lifecycle import building, current_build
 from .results import SEARCH_COLUMNS, SearchFilters, SearchHit, SearchResults, Snippet
 from .snippets import Snippets
 from .store import Store
@@ -77,6 +78,10 @@ def _open(engine, paths: Paths):
         build = current_build(engine, paths)
         if build is None:
             home = engine.home(paths)
+            if building(home):
+                raise IndexMissingError(f"an index is being built in {home} (`indexer index` "
+                                        "or `indexer build` is running): search again when it "
+                                        "finishes")
             if engine.name == "whoosh":
                 raise IndexMissingError(f"no search index under {home}: run `indexer index` first")
             raise IndexMissingError(f"no {engine.name} index under {home}: "
@@ -134,6 +139,7 @@ def search(
         found = s.searcher.match(q, narrowing, order, limit, (page - 1) * limit, facets or [])
         hits = _decorate(s, q, found.page, context)  # while the engine may still be counting
         found.wait()
+        _check_page(found.total, page, limit)
         results = SearchResults(query, found.total, hits, found.facets, s.built, page, limit)
         if not found.total:
             results.hint = _hint(s, q, wanted, narrowing)
@@ -145,14 +151,22 @@ def search(
 
 def _check(scope: str, sort: str, facets: list[str] | None, limit: int, page: int) -> None:
     if scope not in SCOPES:
-        raise QueryError(f"unknown scope {scope!r}; use one of {', '.join(SCOPES)}")
+        raise QueryError(f"unknown scope {quoted(scope)}; use one of {', '.join(SCOPES)}")
     if sort not in SORTS:
-        raise QueryError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+        raise QueryError(f"unknown sort {quoted(sort)}; use one of {', '.join(SORTS)}")
     for name in facets or []:
         if name not in FACETS:
-            raise QueryError(f"unknown facet {name!r}; known: {', '.join(FACETS)}")
+            raise QueryError(f"unknown facet {quoted(name)}; known: {', '.join(FACETS)}")
     if limit < 1 or page < 1:
         raise QueryError("--limit and --page must be at least 1")
+
+
+def _check_page(total: int, page: int, limit: int) -> None:
+    """A page past the last one is a mistake to say, not an empty page to show."""
+    if page > 1 and (page - 1) * limit >= total:
+        pages = max(1, -(-total // limit))
+        raise QueryError(f"page {page} is past the last page: {total} hits make "
+                         f"{pages} page{'s' if pages > 1 else ''} of {limit} (--page 1 to {pages})")
 
 
 @dataclass
@@ -181,14 +195,25 @@ def narrow(s: OpenIndex, wanted: SearchFilters, scope: str, since: str | None,
     """The :class:`Narrowing` of a search: values resolved, dates checked."""
     filters = tuple((name, tuple(sorted({_resolve(s, name, v) for v in values})))
                     for name, values in wanted.items())
-    return Narrowing(filters, SCOPES[scope], _date(since), _date(until))
+    low, high = _date(since), _date(until)
+    if low and high and high < low[: len(high)]:
+        raise QueryError(f"--until {high} is before --since {low}: nothing can match")
+    return Narrowing(filters, SCOPES[scope], low, high)
 
 
 def _date(value: str | None) -> str | None:
+    """``value`` if it is a real year, month or day (``2024``, ``2024-02``, ``2024-02-29``)."""
     if not value:
         return None
     if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
-        raise QueryError(f"bad date {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
+        raise QueryError(f"bad date {quoted(value)}: use YYYY, YYYY-MM or YYYY-MM-DD")
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) > 1 and not 1 <= parts[1] <= 12:
+        raise QueryError(f"bad date {quoted(value)}: month {parts[1]} (months are 01 to 12)")
+    if len(parts) == 3:
+        last = calendar.monthrange(parts[0], parts[1])[1]
+        if not 1 <= parts[2] <= last:
+            raise QueryError(f"bad date {quoted(value)}: {value[:7]} has days 01 to {last}")
     return value
 
 
@@ -210,11 +235,11 @@ def _unknown_value_message(s: OpenIndex, name: str, value: str, folded: dict) ->
     for other in ("annotator", "author", "tag", "site"):
         if other != name and any(analysis.fold(v).lower() == key
                                  for v in s.searcher.values(other)):
-            return f"no {name} {value!r} in the index; it is a known {other}: use --{other}"
+            return f"no {name} {quoted(value)} in the index; it is a known {other}: use --{other}"
     near = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
     if near:
-        return f"no {name} {value!r} in the index; did you mean {option} {folded[near[0]]!r}?"
-    return f"no {name} {value!r} in the index (see `indexer facets --field {name}`)"
+        return f"no {name} {quoted(value)} in the index; did you mean {option} {quoted(folded[near[0]])}?"
+    return f"no {name} {quoted(value)} in the index (see `indexer facets --field {name}`)"
 
 
 def _hint(s: OpenIndex, q: querylang.Node, wanted: SearchFilters,
@@ -301,7 +326,7 @@ def show(paths: Paths, doc_id: str, context: int = 400) -> ExcerptView:
         ids = [r[0] for r in store.conn.execute(
             "SELECT id FROM excerpts WHERE id LIKE ? LIMIT 2", (doc_id.replace("%", "") + "%",))]
         if len(ids) != 1:
-            raise QueryError(f"{'ambiguous' if ids else 'unknown'} excerpt id {doc_id!r}")
+            raise QueryError(f"{'ambiguous' if ids else 'unknown'} excerpt id {quoted(doc_id)}")
         row = dict(store.conn.execute(EXCERPT_SQL + " WHERE e.id = ?", (ids[0],)).fetchone())
         row["tags"] = _tags(store, row["bookmark_id"])
         view = ExcerptView(row)
@@ -326,7 +351,7 @@ def _show_description(store: Store, bookmark_id: str) -> ExcerptView:
         " FROM bookmarks WHERE id=?", (bookmark_id,)
     ).fetchone()
     if row is None:
-        raise QueryError(f"unknown bookmark id {bookmark_id!r}")
+        raise QueryError(f"unknown bookmark id {quoted(bookmark_id)}")
     out = dict(row, id=f"d-{bookmark_id}")
     out["tags"] = _tags(store, bookmark_id)
     return ExcerptView(out)

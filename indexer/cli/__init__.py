@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - older typer on the real click
 
 from .. import interrupt
 from ..config import ENV_HOME, Paths
-from ..errors import IndexerError, StoreError
+from ..errors import IndexerError, StoreError, quoted
 from ..progress import Progress, for_stream
 
 INTERRUPTED = "interrupted: finished batches are saved; run the command again to resume"
@@ -53,8 +53,12 @@ class _Interrupted(Exception):
 def _plain_metavars(command) -> None:
     for param in command.params:
         if param.metavar is None and not getattr(param, "is_flag", False):
-            word = METAVARS.get(param.name, param.name.upper())
-            param.metavar = f"{word}..." if getattr(param, "nargs", 1) == -1 else word
+            param.metavar = METAVARS.get(param.name, param.name.upper())
+        if param.param_type_name == "argument":  # its name says it: no <list[Path]> beside,
+            param.display_type_rich = lambda ctx: None  # and FILE... rather than {FILES}...
+            param.get_usage_pieces = lambda ctx, p=param: [
+                p.metavar + ("..." if p.nargs != 1 else "") if p.required
+                else f"[{p.metavar}]" + ("..." if p.nargs != 1 else "")]
 
 
 class _Group(typer.core.TyperGroup):
@@ -239,6 +243,6 @@ def _usage_message(exc: UsageError) -> str:
         names = list(getattr(ctx.command, "commands", {}))
         near = difflib.get_close_matches(typed, names, n=1)
         if near:
-            return f"no command {typed!r}; did you mean `indexer {near[0]}`? ({where} lists them)"
-        return f"no command {typed!r} ({where} lists them)"
+            return f"no command {quoted(typed)}; did you mean `indexer {near[0]}`? ({where} lists them)"
+        return f"no command {quoted(typed)} ({where} lists them)"
     return f"{message[0].lower() + message[1:]} (see {where})"

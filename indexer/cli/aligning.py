@@ -14,8 +14,9 @@ import typer
 from .. import export as export_mod
 from ..align import AlignOptions, AlignSummary, align_all
 from ..align import orphans as orphan_rows
-from ..store import Store
+from ..errors import quoted
 from ..progress import count
+from ..store import Store
 from . import app, fail, progress, say, store_paths
 
 
@@ -40,7 +41,7 @@ def align(
 ) -> None:
     """Place every excerpt in its article text (offsets, method, score, text-fragment link)."""
     if format not in ("table", "json"):
-        fail(f"unknown --format {format!r}; use table or json", 2)
+        fail(f"unknown --format {quoted(format)}; use table or json", 2)
     if workers < 1:
         fail("--workers must be at least 1", 2)
     with Store(store_paths(ctx).db) as store:
@@ -60,7 +61,7 @@ def orphans(
 ) -> None:
     """List the excerpts that could not be placed, with their cause."""
     if format not in ("table", "json"):
-        fail(f"unknown --format {format!r}; use table or json", 2)
+        fail(f"unknown --format {quoted(format)}; use table or json", 2)
     with Store(store_paths(ctx).db) as store:
         rows = [r for r in orphan_rows(store) if cause is None or r["cause"] == cause]
     if format == "json":
@@ -85,7 +86,7 @@ def export_cmd(
 ) -> None:
     """Write one row per excerpt with its alignment (JSON Lines or CSV)."""
     if format not in export_mod.FORMATS:
-        fail(f"unknown --format {format!r}; use {' or '.join(export_mod.FORMATS)}", 2)
+        fail(f"unknown --format {quoted(format)}; use {' or '.join(export_mod.FORMATS)}", 2)
     if excel and format != "csv":
         fail("--excel only applies to --format csv", 2)
     with Store(store_paths(ctx).db) as store:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..cache import Cache
+from ..errors import quoted
 from ..store import Store
 from . import app, fail, progress, store_paths
 
@@ -51,7 +52,7 @@ def extract(
     if workers < 1:
         fail("--workers must be at least 1", 2)
     if format not in ("table", "json"):
-        fail(f"unknown --format {format!r}; use table or json", 2)
+        fail(f"unknown --format {quoted(format)}; use table or json", 2)
     # trafilatura logs a warning per odd page; the summary reports what matters
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     logging.getLogger("htmldate").setLevel(logging.ERROR)
@@ -98,7 +99,7 @@ def import_html(
 ) -> None:
     """Attach saved pages to their bookmarks (by URL, or by title and excerpts) and cache them."""
     if format not in ("table", "json"):
-        fail(f"unknown --format {format!r}; use table or json", 2)
+        fail(f"unknown --format {quoted(format)}; use table or json", 2)
     where = store_paths(ctx)
     with Store(where.db) as store:
         from ..localpages import import_local_pages

@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ..errors import quoted
 from ..fetch import ENV_ALLOW_LOCAL, FetchOptions
 from ..pipeline import STAGES, BuildOptions, build
 from . import app, engine_option, fail, paths, progress, session
@@ -43,7 +44,7 @@ def build_cmd(
     """Import the given files, then fetch, extract, align, find entities and index: one summary."""
     unknown = set(skip or ()) - set(STAGES[1:])
     if unknown:
-        fail(f"unknown stage {sorted(unknown)[0]!r}; stages: {', '.join(STAGES[1:])}", 2)
+        fail(f"unknown stage {quoted(sorted(unknown)[0])}; stages: {', '.join(STAGES[1:])}", 2)
     if workers < 1:
         fail("--workers must be at least 1", 2)
     fetch = FetchOptions(concurrency=concurrency, offline=offline, allow_local=allow_local,

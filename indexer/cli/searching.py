@@ -12,7 +12,9 @@ from .. import index as index_mod
 from .. import search as search_mod
 from ..documents import FACETS
 from ..entities import EntitySummary, compute_entities
+from ..errors import quoted
 from ..export import write_rows
+from ..progress import count
 from . import app, engine_option, fail, progress, store_paths
 
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -28,8 +30,8 @@ def entities_cmd(ctx: typer.Context) -> None:
 
 def entity_lines(s: EntitySummary) -> list[str]:
     """The report of one ``entities`` run (also used by ``indexer build``)."""
-    return [f"entities: {s.analysed} of {s.texts} French texts analysed, "
-            f"{s.entities} entities found"]
+    return [f"entities: {s.analysed} of {count(s.texts, 'French text')} analysed, "
+            f"{count(s.entities, 'entity')} found"]
 
 
 @app.command("index")
@@ -50,7 +52,7 @@ def index_cmd(
 
 def index_lines(s: index_mod.IndexSummary) -> list[str]:
     """The report of one ``index`` run (also used by ``indexer build``)."""
-    kinds = ", ".join(f"{n} {k}s" for k, n in sorted(s.by_kind.items())) or "no documents"
+    kinds = ", ".join(count(n, k) for k, n in sorted(s.by_kind.items())) or "no documents"
     return [
         f"index {'rebuilt' if s.rebuilt else 'updated'}: {kinds}; {s.added} added, "
         f"{s.updated} updated, {s.deleted} deleted, {s.unchanged} unchanged; {s.seconds:.1f} s"
@@ -76,7 +78,7 @@ def _marked(snippet, colour: bool) -> str:
 def _print_table(results, colour: bool, top: int = 8) -> None:
     first = (results.page - 1) * results.limit + 1
     shown = f"{first}-{first + len(results.hits) - 1} of " if results.hits else ""
-    typer.echo(f"{shown}{results.total} hits for {results.query!r}"
+    typer.echo(f"{shown}{count(results.total, 'hit')} for {quoted(results.query)}"
                f" (index built {results.index_built})")
     for n, hit in enumerate(results.hits, first):
         score = f"{hit.score:.2f}" if hit.score is not None else "-"
@@ -143,7 +145,7 @@ def search_cmd(
 ) -> None:
     """Search excerpts (or descriptions, articles) with filters and facet counts."""
     if fmt not in FORMATS:
-        fail(f"unknown --format {fmt!r}; use one of {', '.join(FORMATS)}", 2)
+        fail(f"unknown --format {quoted(fmt)}; use one of {', '.join(FORMATS)}", 2)
     filters = {"tag": tag, "annotator": annotator, "author": author, "site": site,
                "entity": entity, "language": [lang] if lang else []}
     results = search_mod.search(
@@ -171,7 +173,7 @@ def facets_cmd(
 ) -> None:
     """Facet counts (tag, annotator, author, site, language, year, kind, entity)."""
     if fmt not in ("table", "json"):
-        fail(f"unknown --format {fmt!r}; use table or json", 2)
+        fail(f"unknown --format {quoted(fmt)}; use table or json", 2)
     results = search_mod.facets(store_paths(ctx), query, field or TABLE_FACETS, scope=scope,
                                 engine=engine)
     if fmt == "json":
@@ -179,12 +181,12 @@ def facets_cmd(
         typer.echo(json.dumps({"query": query, "total": results.total, "facets": payload},
                               ensure_ascii=False, indent=2))
         return
-    typer.echo(f"{results.total} {scope} match {query!r}" if query else f"{results.total} {scope}")
+    typer.echo(f"{results.total} {scope} match {quoted(query)}" if query else f"{results.total} {scope}")
     for name, counts in results.facets.items():
         typer.echo(f"\n{name} ({len(counts)} values)")
         width = max((len(v) for v, _ in counts[:top]), default=0)
-        for value, count in counts[:top]:
-            typer.echo(f"  {value:<{width}}  {count}")
+        for value, n in counts[:top]:
+            typer.echo(f"  {value:<{width}}  {n}")
 
 
 @app.command("show")

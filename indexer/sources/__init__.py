@@ -23,6 +23,7 @@ from types import ModuleType
 from ..errors import InputError, UnknownFormatError
 from ..records import BookmarkRecord, ParseResult
 from . import diigo_api, diigo_csv, diigo_page, hypothesis, native
+from .textio import SAMPLE, Reading, check_options, choose_encoding, decode_error
 
 # Most specific first: the JSON formats check structure, the CSVs their header.
 FORMATS: list[ModuleType] = [hypothesis, diigo_api, native, diigo_csv, diigo_page]
@@ -46,11 +47,18 @@ class SourceFile:
 
 @dataclass
 class _Scan:
-    """What one pass over a file's bytes found: its hash, its head, stray NUL bytes."""
+    """What one pass over a file's bytes found: its hash, its head, stray NUL bytes, whether
+    it is valid UTF-8, and a sample for an encoding detector."""
 
     sha256: str
     head: bytes
     warnings: list[str]
+    utf8: bool = True
+    sample: bytes = b""
+
+    def reading(self, p: Path, encoding: str | None) -> Reading:
+        return choose_encoding(p, self.utf8, self.head.startswith(codecs.BOM_UTF8), self.sample,
+                               encoding)
 
 
 def _scan(p: Path) -> _Scan:
@@ -60,16 +68,19 @@ def _scan(p: Path) -> _Scan:
     if p.is_dir():
         raise InputError(p, "is a directory, not an export file")
     digest, head, lines, nuls, first_nul, blank = hashlib.sha256(), b"", 0, 0, None, True
+    utf8, decoder, sample = True, codecs.getincrementaldecoder("utf-8")(), b""
     try:
         with p.open("rb") as fh:
             while chunk := fh.read(1 << 20):
                 digest.update(chunk)
                 head = head or chunk[:SNIFF_CHARS]
+                sample = sample or chunk[:SAMPLE]
                 blank = blank and not chunk.strip()
                 if b"\x00" in chunk and first_nul is None:
                     first_nul = lines + chunk.count(b"\n", 0, chunk.index(b"\x00")) + 1
                 nuls += chunk.count(b"\x00")
                 lines += chunk.count(b"\n")
+                utf8 = utf8 and _valid(decoder, chunk)
     except OSError as exc:
         raise InputError(p, f"cannot read ({exc.strerror})") from exc
     if blank:
@@ -80,20 +91,32 @@ def _scan(p: Path) -> _Scan:
         raise InputError(p, "binary file (NUL bytes), not a text export")
     # Real exports carry stray NULs further on (text copied from PDFs): dropped, with a word.
     warnings = [f"line {first_nul}: {nuls} NUL byte(s) removed"] if nuls else []
-    return _Scan(digest.hexdigest(), head, warnings)
+    utf8 = utf8 and _valid(decoder, b"", final=True)
+    return _Scan(digest.hexdigest(), head, warnings, utf8, sample)
 
 
-def read_source(path: str | Path) -> SourceFile:
-    """Read an export as UTF-8 text, or raise one clear :class:`InputError`."""
+def _valid(decoder, chunk: bytes, final: bool = False) -> bool:
+    try:
+        decoder.decode(chunk.replace(b"\x00", b""), final)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def read_source(path: str | Path, encoding: str | None = None) -> SourceFile:
+    """Read an export as text (UTF-8, else the encoding found or given: see
+    :mod:`.textio`), or raise one clear :class:`InputError`."""
     p = Path(path)
     scan = _scan(p)
+    reading = scan.reading(p, encoding)
     data = p.read_bytes().replace(b"\x00", b"")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(reading.encoding)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(p, f"not valid UTF-8 (byte {exc.start})", line=line) from exc
-    return SourceFile(p, text, scan.sha256, scan.warnings)
+        raise decode_error(p, reading.encoding, data.count(b"\n", 0, exc.start) + 1,
+                           exc) from exc
+    warnings = scan.warnings + ([reading.warning] if reading.warning else [])
+    return SourceFile(p, text.lstrip("\ufeff"), scan.sha256, warnings)
 
 
 @dataclass
@@ -108,22 +131,27 @@ class Export:
     warn_repeats: bool = False  # a bookmark listed twice deserves a warning in this format
 
 
-def open_export(path: str | Path, format: str | None = None) -> Export:
+def open_export(path: str | Path, format: str | None = None, encoding: str | None = None,
+                delimiter: str | None = None) -> Export:
     """Open one export for a streaming import.
 
     Formats read line by line (Diigo CSV, native JSONL/CSV) are never held in memory whole:
-    records are parsed as they are consumed, and errors (bad quoting, invalid UTF-8, a bad
-    row) surface then, with their line, inside the caller's transaction. JSON formats and the
-    Diigo page are parsed whole, as :func:`load` does.
+    records are parsed as they are consumed, and errors (bad quoting, a byte not in the
+    encoding, a bad row) surface then, with their line, inside the caller's transaction. JSON
+    formats and the Diigo page are parsed whole, as :func:`load` does. ``encoding`` and
+    ``delimiter`` force what is otherwise found in the file (:mod:`.textio`).
     """
+    check_options(encoding, delimiter)
     p = Path(path)
     scan = _scan(p)
-    module = _choose(p, format, _head_text(scan.head))
+    reading = scan.reading(p, encoding)
+    module = _choose(p, format, _head_text(scan.head, reading.encoding))
     if not hasattr(module, "records"):
-        source, parsed = load(p, module.NAME)
+        source, parsed = load(p, module.NAME, encoding)
         return Export(p, parsed.format, source.sha256, iter(parsed.records), parsed.warnings)
-    warnings = list(scan.warnings)
-    records = _shallow(module.records(_file_lines(p), p, warnings), p)
+    warnings = scan.warnings + ([reading.warning] if reading.warning else [])
+    lines = _file_lines(p, reading.encoding)
+    records = _shallow(module.records(lines, p, warnings, delimiter=delimiter), p)
     return Export(p, module.NAME, scan.sha256, records, warnings,
                   getattr(module, "WARN_REPEATS", False))
 
@@ -135,22 +163,21 @@ def _shallow(records: Iterator[BookmarkRecord], p: Path) -> Iterator[BookmarkRec
         raise _too_deep(p) from None
 
 
-def _head_text(head: bytes) -> str:
+def _head_text(head: bytes, encoding: str = "utf-8") -> str:
     """The head decoded for sniffing (a character cut at the end is dropped)."""
-    return codecs.getincrementaldecoder("utf-8")("replace").decode(head).lstrip("\ufeff")
+    return codecs.getincrementaldecoder(encoding)("replace").decode(head).lstrip("\ufeff")
 
 
-def _file_lines(p: Path) -> Iterator[str]:
+def _file_lines(p: Path, encoding: str = "utf-8") -> Iterator[str]:
     """The file's lines, split on LF only and ends kept, decoded one at a time."""
     with p.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
             if number == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8):]
             try:
-                yield raw.replace(b"\x00", b"").decode("utf-8")
+                yield raw.replace(b"\x00", b"").decode(encoding)
             except UnicodeDecodeError as exc:
-                raise InputError(p, f"not valid UTF-8 (byte {exc.start} of the line)",
-                                 line=number) from exc
+                raise decode_error(p, encoding, number, exc) from exc
 
 
 def detect(text: str) -> ModuleType | None:
@@ -169,9 +196,10 @@ def module_for(name: str) -> ModuleType:
     raise UnknownFormatError("--format", f"unknown format {name!r}; known: {', '.join(format_names())}")
 
 
-def load(path: str | Path, format: str | None = None) -> tuple[SourceFile, ParseResult]:
+def load(path: str | Path, format: str | None = None,
+         encoding: str | None = None) -> tuple[SourceFile, ParseResult]:
     """Read, detect (unless ``format`` names one) and parse one export file whole."""
-    source = read_source(path)
+    source = read_source(path, encoding)
     module = _choose(source.path, format, source.text)
     try:
         parsed = module.parse(source.text, source.path)

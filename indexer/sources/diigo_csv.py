@@ -13,12 +13,14 @@ cleaned: it is skipped with a warning (see docs/formats.md).
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable, Iterator
 
 from ..errors import InputError
 from ..records import BookmarkRecord, ExcerptRecord, NoteRecord, ParseResult
 from .diigo_api import diigo_time, duplicate_url_warnings
 from .htmltext import html_to_text, inline_text
+from .textio import delimiter_name, sniff_delimiter
 
 NAME = "diigo-csv"
 WARN_REPEATS = True  # Diigo lists each bookmark once: a repeated URL is worth a warning
@@ -42,19 +44,24 @@ def parse(text: str, path) -> ParseResult:
     return result
 
 
-def records(lines: Iterable[str], path, warnings: list[str]) -> Iterator[BookmarkRecord]:
+def records(lines: Iterable[str], path, warnings: list[str],
+            delimiter: str | None = None) -> Iterator[BookmarkRecord]:
     """The rows of a file given line by line (ends kept), one record at a time.
 
     Streams: nothing but the current row is held, so a million-row export reads in bounded
     memory. Warnings are appended to ``warnings`` as they arise, the last ones at the end.
+    ``delimiter``: the field separator (default: the header line's, see textio).
     """
     skipped = {"blank": [], "junk": []}  # kind -> row lines (one per skipped highlight)
-    rows = csv_rows(lines, path)
+    rows = csv_rows(lines, path, delimiter)
     line, header = next(rows, (1, []))
     columns = [c.strip().lower() for c in header]
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        raise InputError(path, f"not a Diigo CSV header: no column {', '.join(missing)}", line=line)
+        used = delimiter_name(rows.delimiter) if hasattr(rows, "delimiter") else "comma"
+        raise InputError(path, f"not a Diigo CSV header: no column {', '.join(missing)} "
+                               f"(fields read as separated by {used}; --delimiter forces one)",
+                         line=line)
     for line, row in rows:
         if len(row) != len(columns):
             raise InputError(
@@ -132,8 +139,9 @@ def _record(row: dict[str, str], line: int, warnings: list[str], skipped: dict) 
 
 
 def _header(first_line: str) -> list[str]:
+    line = first_line.lstrip("\ufeff")
     try:
-        row = next(csv.reader([first_line.lstrip("\ufeff")]), [])
+        row = next(csv.reader([line], delimiter=sniff_delimiter(line)), [])
     except csv.Error:
         return []
     return [c.strip().lower() for c in row]
@@ -149,12 +157,34 @@ def split_lines(text: str) -> Iterator[str]:
         start = end
 
 
-def csv_rows(lines: Iterable[str], path) -> Iterator[tuple[int, list[str]]]:
+class _Rows:
+    """The rows of :func:`csv_rows`, and the separator they were read with."""
+
+    def __init__(self, lines: Iterable[str], path, delimiter: str | None):
+        lines = iter(lines)
+        first = next(lines, "")
+        self.delimiter = sniff_delimiter(first.lstrip("\ufeff"), delimiter)
+        self._rows = _rows(itertools.chain([first], lines), path, self.delimiter)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> tuple[int, list[str]]:
+        return next(self._rows)
+
+
+def csv_rows(lines: Iterable[str], path, delimiter: str | None = None) -> _Rows:
     """(first line, fields) of each non-blank CSV row; InputError on broken quoting.
 
     ``lines`` keep their ends (see :func:`split_lines`): a stray CR inside a field stays there.
+    ``delimiter``: the field separator, by default the one the first line uses (``,`` ``;``
+    or tab, see :mod:`.textio`).
     """
-    reader = csv.reader(lines, strict=True)
+    return _Rows(lines, path, delimiter)
+
+
+def _rows(lines: Iterable[str], path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(lines, strict=True, delimiter=delimiter)
     before = 0
     while True:
         try:

@@ -69,8 +69,10 @@ def parse(text: str, path) -> ParseResult:
     return result
 
 
-def records(lines: Iterable[str], path, warnings: list[str]) -> Iterator[BookmarkRecord]:
-    """The bookmarks of a file given line by line, one at a time (bounded memory)."""
+def records(lines: Iterable[str], path, warnings: list[str],
+            delimiter: str | None = None) -> Iterator[BookmarkRecord]:
+    """The bookmarks of a file given line by line, one at a time (bounded memory);
+    ``delimiter`` forces the CSV variant's separator (default: the header line's)."""
     lines = iter(lines)
     head: list[str] = []
     for line in lines:  # the first non-blank line says JSONL or CSV
@@ -80,7 +82,7 @@ def records(lines: Iterable[str], path, warnings: list[str]) -> Iterator[Bookmar
     body = itertools.chain(head, lines)
     if head and head[-1].lstrip("\ufeff").strip().startswith("{"):
         return _jsonl_records(body, path)
-    return _csv_records(body, path)
+    return _csv_records(body, path, delimiter)
 
 
 # -- JSONL --------------------------------------------------------------------------------
@@ -173,10 +175,11 @@ def _note(item, line: int, path) -> NoteRecord:
 # -- CSV ----------------------------------------------------------------------------------
 
 
-def _csv_records(lines: Iterable[str], path) -> Iterator[BookmarkRecord]:
+def _csv_records(lines: Iterable[str], path,
+                 delimiter: str | None = None) -> Iterator[BookmarkRecord]:
     """One row per excerpt: consecutive rows of one bookmark make one record; a bookmark
     whose rows are not consecutive comes out more than once and the store merges it."""
-    rows = csv_rows(lines, path)
+    rows = csv_rows(lines, path, delimiter)
     line, header = next(rows, (1, []))
     columns = [c.strip().lower() for c in header]
     if not _csv_header_ok(columns):

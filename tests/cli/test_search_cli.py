@@ -107,3 +107,80 @@ def test_missing_index_says_to_run_index(capsys, home):
 def test_no_hit_prints_a_hint(capsys, seeded):
     code, out, _ = run(capsys, seeded, "search", "numeriqe")
     assert code == 0 and "0 hits" in out and "hint:" in out
+
+
+# -- messages that say what to do (issue 16) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--since", "2024-13"], "bad date '2024-13': month 13 (months are 01 to 12)"),
+    (["--until", "2024-02-30"], "bad date '2024-02-30': 2024-02 has days 01 to 29"),
+    (["--since", "2024", "--until", "2019"],
+     "--until 2019 is before --since 2024: nothing can match"),
+    (["--page", "99"], "page 99 is past the last page: 10 hits make 1 page of 10"
+                       " (--page 1 to 1)"),
+])
+def test_bad_values_are_one_line_errors(capsys, seeded, args, message):
+    code, out, err = run(capsys, seeded, "search", "état", *args)
+    assert code != 0 and out == "" and err == f"error: {message}\n"
+
+
+def test_queries_are_quoted_as_written(capsys, seeded):
+    code, _, err = run(capsys, seeded, "search", "l'État \"renseignement")
+    assert code != 0 and err == "error: malformed query 'l'État \"renseignement': unbalanced quote\n"
+
+
+def test_global_options_after_the_command(capsys, seeded, tmp_path, monkeypatch):
+    from indexer.cli import main
+
+    monkeypatch.chdir(tmp_path)  # not the home: only --home can find it
+    with pytest.raises(SystemExit) as exit_:
+        main(["search", "état", "--limit", "1", "--home", str(seeded.home), "--quiet"])
+    assert exit_.value.code == 0 and "10 hits for 'état'" in capsys.readouterr().out
+
+
+def test_a_mistyped_command_or_option_is_one_line(capsys, seeded):
+    code, _, err = run(capsys, seeded, "serch", "état")
+    assert code == 2 and err == ("error: no command 'serch'; did you mean `indexer search`? "
+                                 "(`indexer --help` lists them)\n")
+    code, _, err = run(capsys, seeded, "search", "état", "--limt", "3")
+    assert code == 2 and err.count("\n") == 1 and "--limit" in err and "search --help" in err
+
+
+def test_help_in_plain_words(capsys, seeded):
+    from indexer.cli import main
+
+    for argv in (["--help"], ["search", "--help"], ["build", "--help"], ["fetch", "--help"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        out = capsys.readouterr().out
+        assert exit_.value.code == 0 and "Usage: indexer" in out
+        assert not any(mark in out for mark in ("<bool>", "<int>", "<str>", "list[", "╭", "{"))
+    with pytest.raises(SystemExit):
+        main(["search", "--help"])
+    out = capsys.readouterr().out
+    assert "--since DATE" in out and "--tag TAG" in out and "--home DIR" in out
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    from indexer.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out == f"indexer {version('indexer')}\n"
+
+
+def test_a_search_while_the_first_index_is_built(capsys, home):
+    """No index yet and a build running: say so, rather than 'run indexer index first'."""
+    from indexer.index import build_lock
+
+    import_files(home, [SEED])
+    with build_lock(home):
+        code, _, err = run(capsys, home, "search", "état")
+    assert code != 0 and err.startswith(f"error: an index is being built in {home.index}")
+    build_index(home)
+    with build_lock(home):  # a rebuild running: the previous index answers meanwhile
+        code, out, _ = run(capsys, home, "search", "état")
+    assert code == 0 and "hits for 'état'" in out

@@ -56,7 +56,6 @@ CASES = {
     "binary file": lambda tmp, fx: (_write(tmp / "data.csv", b"\x1f\x8b\x08\x00\x00binary\x00\xff"),
                                     None),
     "truncated csv": _truncated_csv,
-    "invalid utf-8": _latin1_csv,
     "unknown format": lambda tmp, fx: (_write(tmp / "notes.csv", b"hello,world\n1,2\n"), None),
     "directory": lambda tmp, fx: (tmp, None),
     "missing file": lambda tmp, fx: (tmp / "nowhere.csv", None),
@@ -85,11 +84,28 @@ def test_bad_file_is_one_line_and_leaves_the_store(imported, fixtures, tmp_path,
     assert status(Paths(home)) == before
 
 
-def test_a_bad_file_among_good_ones_imports_nothing(imported, fixtures, tmp_path):
+def test_a_file_not_in_the_encoding_forced_says_so(imported, fixtures, tmp_path):
     home, before = imported
-    out = run(home, "import", str(fixtures / "native_small.jsonl"), str(tmp_path / "missing.csv"))
+    path, line = _latin1_csv(tmp_path, fixtures)
+    out = run(home, "import", str(path), "--encoding", "utf-8")
     assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert out.stderr.count("\n") == 1 and f"{path}:{line}: not valid utf-8" in out.stderr
+    assert "give the right --encoding" in out.stderr
     assert status(Paths(home)) == before
+
+
+def test_a_bad_file_among_good_ones_is_named_and_the_good_ones_imported(fixtures, tmp_path):
+    home = tmp_path / "home"
+    good, bad = fixtures / "native_small.jsonl", tmp_path / "missing.csv"
+    cut, line = _truncated_csv(tmp_path, fixtures)
+    out = run(home, "import", str(good), str(bad), str(cut))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"{good} [native]" in out.stdout
+    errors = out.stderr.strip().splitlines()
+    assert errors[0] == f"error: {bad}: no such file"
+    assert errors[1].startswith(f"error: {cut}:{line}: CSV row never ends")
+    assert errors[2] == "1 file imported, 2 not (named above)"
+    assert status(Paths(home))["bookmarks"] > 0  # the good file stays imported
 
 
 def test_status_json_unchanged_after_every_bad_import(imported):

@@ -39,10 +39,13 @@ class WhooshSearcher:
 
     def __init__(self, paths: Paths, build: Path):
         self.paths = paths
-        self.ix = open_dir(build)
-        stamp = self.ix.last_modified()
+        try:  # each step reads the build's files: a swap may remove them in between
+            self.ix = open_dir(build)
+            stamp = self.ix.last_modified()
+            self.searcher = self.ix.searcher(weighting=FastBM25F())
+        except EmptyIndexError as exc:
+            raise FileNotFoundError(str(build)) from exc  # the caller opens the new build
         self.built = datetime.fromtimestamp(stamp, UTC).replace(microsecond=0).isoformat()
-        self.searcher = self.ix.searcher(weighting=FastBM25F())
         self._docs: dict[str, dict[str, frozenset[int]]] = {}
         self._columns: dict[str, list[str]] = {}
         self._kind_ranges: dict[str, tuple[int, int] | None] = {}
