@@ -1,13 +1,19 @@
-"""French analysis: each candidate chain's score on the pair table, and its throughput.
+"""French analysis: each candidate chain's score on the pair table, its throughput, and how the
+chosen chain groups words compared with Apache Lucene's French stemmers.
 
 Run: ``.venv/bin/python -m bench.bench_analysis``. Writes bench/results/analysis.json, the
-``analysis`` section of docs/benchmarks.md, and the score table in docs/analysis.md.
+``analysis`` section of docs/benchmarks.md, and the score and Lucene tables in docs/analysis.md.
 
 Throughput text: the bundled export (read as text), plus the French pages of ../shared when
 present (their main text, extracted by trafilatura), repeated to about 200k words. Each chain
 analyses it in ``RUNS`` rounds, taking turns; the first round fills the stem caches (reported
 as "cold"), the median is over the warm rounds. Yardstick: ``str.lower().split()`` on the same
 text, in the same rounds.
+
+Lucene comparison: Lucene's reference vocabularies in ../shared/corpus/analysis (test data,
+read where it lies, never copied; skipped with a message when absent), measured with
+:func:`grouping_agreement` for the current ``light-fr`` rules and the ones they replaced
+(``light-fr-1``, frozen in indexer/stemmers_v1.py).
 """
 
 from __future__ import annotations
@@ -15,16 +21,25 @@ from __future__ import annotations
 import csv
 import re
 import time
+from collections import Counter
 from pathlib import Path
 
 from bench import report
-from indexer.analysis import CANDIDATES, matches
+from indexer.analysis import CANDIDATES, french_chain, matches
 from indexer.stemmers import get_stemmer
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = ROOT / "tests" / "fixtures" / "analysis_pairs.tsv"
 EXPORT = ROOT / "corpus" / "exports" / "qn2019-association.txt"
 SHARED_HTML = ROOT.parent / "shared" / "corpus" / "html"
+SHARED_ANALYSIS = ROOT.parent / "shared" / "corpus" / "analysis"
+# Lucene's reference vocabularies: file -> which of Savoy's stemmers gave its stems.
+VOCABULARIES = {
+    "frlight.txt": "Savoy's light stemmer, Lucene's FrenchLightStemFilter",
+    "frminimal.txt": "Savoy's minimal stemmer: plurals and feminines only",
+}
+# The French chain with each set of light-fr rules: before and after issue 14.
+BEFORE_AFTER = {"before": "light-fr-1", "after": "light-fr"}
 ANALYSIS_DOC = ROOT / "docs" / "analysis.md"
 TARGET_WORDS = 200_000
 RUNS = 6
@@ -104,6 +119,87 @@ def stemmer_speed(text: str) -> dict:
     return out
 
 
+def load_reference(path: Path) -> dict[str, str]:
+    """``word -> stem`` of one of Lucene's reference vocabularies (lines ``word<TAB>stem``)."""
+    reference = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            word, stem = line.split("\t")
+            reference[word] = stem
+    return reference
+
+
+def _pairs(groups: Counter) -> int:
+    return sum(n * (n - 1) // 2 for n in groups.values())
+
+
+def grouping_agreement(reference: dict[str, str], analyzer) -> dict:
+    """How ``analyzer`` groups the words of ``reference`` beside Lucene's stems.
+
+    Each word is analysed alone (index mode); a word that gives no token (a stop word) is
+    left out, on both sides. A *pair* is two distinct words: Lucene merges it when the
+    reference gives both the same stem, we merge it when the analyzer gives both the same
+    tokens. Pairs are counted per group: n words sharing a stem make n(n-1)/2 pairs.
+    ``agreement`` is the share of Lucene's merged pairs that we merge too; ``extra_merges``
+    the pairs we merge that Lucene keeps apart. Stems are compared as groupings, never as
+    strings (Lucene's spelling of a stem is not ours).
+    """
+    tokens = {word: tuple(t.text for t in analyzer(word)) for word in reference}
+    kept = [word for word in reference if tokens[word]]
+    lucene = _pairs(Counter(reference[w] for w in kept))
+    ours = _pairs(Counter(tokens[w] for w in kept))
+    both = _pairs(Counter((reference[w], tokens[w]) for w in kept))
+    return {"words": len(reference), "left_out": len(reference) - len(kept),
+            "lucene_pairs": lucene, "our_pairs": ours, "merged_by_both": both,
+            "agreement": both / lucene if lucene else float("nan"),
+            "extra_merges": ours - both}
+
+
+def lucene_comparison() -> dict | None:
+    """:func:`grouping_agreement` of the French chain, before and after, on each reference
+    vocabulary of ../shared; None (with a message) when ../shared does not hold them."""
+    present = [name for name in VOCABULARIES if (SHARED_ANALYSIS / name).exists()]
+    if not present:
+        print(f"Lucene comparison skipped: no reference vocabulary in {SHARED_ANALYSIS}")
+        return None
+    out = {}
+    for name in present:
+        reference = load_reference(SHARED_ANALYSIS / name)
+        out[name] = {when: {"stemmer": stemmer, **grouping_agreement(reference,
+                                                                     french_chain(stemmer))}
+                     for when, stemmer in BEFORE_AFTER.items()}
+    return out
+
+
+def render_lucene(lucene: dict | None) -> str:
+    """The before/after table of :func:`lucene_comparison` (or why there is none)."""
+    if lucene is None:
+        return ("Lucene comparison skipped: no reference vocabulary in "
+                "../shared/corpus/analysis (the shared test material is absent).")
+    first = next(iter(lucene.values()))["after"]
+    head = (f"Lucene's reference vocabularies (`../shared/corpus/analysis`, Apache Lucene's "
+            f"test data, read in place): {first['words']:,} words each, of which "
+            f"{first['left_out']} are stop words our chain drops (left out). Each word is "
+            "analysed alone by the French chain (`french_chain(stemmer)`, folding then "
+            "stemming). A pair is two words; Lucene merges it when it gives both the same "
+            "stem, we merge it when our chain gives both the same token; pairs are counted "
+            "per group (n words sharing a stem make n(n-1)/2 pairs). **Agreement**: the "
+            "share of the pairs Lucene merges that we merge too. **Extra merges**: pairs we "
+            "merge that Lucene keeps apart.")
+    rows = ["| vocabulary | pairs Lucene merges | rules | agreement (pairs) | extra merges |",
+            "|---|---|---|---|---|"]
+    for name, runs in lucene.items():
+        label = f"`{name}`, {VOCABULARIES[name]}"
+        for when, r in runs.items():
+            first_row = when == "before"
+            rows.append(f"| {label if first_row else ''} | "
+                        f"{format(r['lucene_pairs'], ',') if first_row else ''} | "
+                        f"{when}: `{r['stemmer']}` | "
+                        f"{r['agreement']:.1%} ({r['merged_by_both']:,}) | "
+                        f"{r['extra_merges']:,} |")
+    return "\n".join([head, "", *rows])
+
+
 def consume(analyzer):
     def run(text):
         for _ in analyzer(text):
@@ -123,10 +219,15 @@ def main() -> None:
     for chain, rate in stemmer_speed(text).items():
         speed[chain]["stemmer_alone"] = rate
     markdown = render(scores, speed, totals, words, sources)
+    lucene = lucene_comparison()
+    lucene_md = render_lucene(lucene)
     report.write("analysis", {"pairs": totals, "scores": scores, "throughput": speed,
-                              "words": words, "sources": sources}, markdown)
+                              "words": words, "sources": sources, "lucene": lucene},
+                 markdown + "\n\n" + lucene_md)
     replace_section(ANALYSIS_DOC, "analysis-scores", markdown)
-    print(markdown)
+    if lucene is not None:  # without ../shared, the doc keeps the last measured table
+        replace_section(ANALYSIS_DOC, "analysis-lucene", lucene_md)
+    print(markdown + "\n\n" + lucene_md)
 
 
 def render(scores, speed, totals, words, sources) -> str:

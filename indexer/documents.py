@@ -184,6 +184,8 @@ def document(doc_id: str, kind: str, row: dict, text: str, entities: list[str]) 
         facets[name] = [row[name]] if row.get(name) else []
     doc = IndexDocument(doc_id, kind, row["bookmark_id"], row, text or "", lang, facets, saved,
                         row.get("published") or "")
-    blob = json.dumps(asdict(doc), sort_keys=True, ensure_ascii=False, default=str)
+    # the analysis rules are part of what is indexed: a change of them rewrites every document
+    blob = json.dumps([analysis.ANALYSIS_VERSION, asdict(doc)], sort_keys=True,
+                      ensure_ascii=False, default=str)
     doc.hash = hashlib.sha1(blob.encode("utf-8")).hexdigest()
     return doc

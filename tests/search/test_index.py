@@ -137,3 +137,13 @@ def test_search_does_not_import_spacy(seeded):
             "print('spacy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_a_change_of_the_analysis_rules_rewrites_every_document(seeded, monkeypatch):
+    from indexer import analysis
+
+    build_index(seeded)
+    assert build_index(seeded).unchanged == 91
+    monkeypatch.setattr(analysis, "ANALYSIS_VERSION", analysis.ANALYSIS_VERSION + 1)
+    again = build_index(seeded)
+    assert not again.rebuilt and again.updated == 91 and again.unchanged == 0
