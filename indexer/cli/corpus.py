@@ -70,8 +70,8 @@ def _label(key: str) -> str:
 def _print_status(counts: dict) -> None:
     width = max(len(_label(k)) for k in counts)
     for key, value in counts.items():
-        if isinstance(value, dict):
-            shown = ", ".join(f"{_label(k)} {v}" for k, v in value.items()) or "-"
+        if isinstance(value, dict):  # its keys are codes (`orphans --cause no_url`): as is
+            shown = ", ".join(f"{k} {v}" for k, v in value.items()) or "-"
         else:
             shown = str(value)
         typer.echo(f"{_label(key):<{width}}  {shown}")
