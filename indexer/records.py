@@ -9,6 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+# Tags that mean "no tag": Diigo writes `no_tag` on every untagged bookmark of an export.
+PLACEHOLDER_TAGS = frozenset({"no_tag"})
+
+
+def real_tags(tags) -> set[str]:
+    """The tags worth storing: empty ones and placeholders dropped."""
+    return {t for t in tags if t and t not in PLACEHOLDER_TAGS}
+
+
 @dataclass
 class ExcerptRecord:
     """One highlighted passage of an article, as the export gives it.

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import StoreError
-from .records import BookmarkRecord, ImportSummary, ParseResult
+from .records import BookmarkRecord, ImportSummary, ParseResult, real_tags
 
 MIGRATIONS: list[str] = [
     # 1: bookmarks, excerpts, notes, tags and where each came from.
@@ -169,6 +169,10 @@ MIGRATIONS: list[str] = [
         text_hash TEXT NOT NULL,
         model TEXT NOT NULL
     );
+    """,
+    # 5: Diigo's placeholder tag `no_tag` means "no tag": an older store forgets it.
+    """
+    DELETE FROM tags WHERE tag IN ('no_tag');
     """,
 ]
 
@@ -332,7 +336,7 @@ class Store:
         """Add a repeated bookmark's excerpts, notes and tags to the row written before."""
         _, n_excerpts, n_notes = seen
         conn.executemany("INSERT OR IGNORE INTO tags(bookmark_id, tag) VALUES (?,?)",
-                         [(bid, t) for t in rec.tags if t])
+                         [(bid, t) for t in sorted(real_tags(rec.tags))])
         if rec.description:
             conn.execute("UPDATE bookmarks SET description=? WHERE id=? AND description=''",
                          (rec.description, bid))
@@ -360,7 +364,7 @@ class Store:
         }
         old = conn.execute("SELECT * FROM bookmarks WHERE id=?", (bid,)).fetchone()
         old_tags = {r[0] for r in conn.execute("SELECT tag FROM tags WHERE bookmark_id=?", (bid,))}
-        new_tags = {t for t in rec.tags if t}
+        new_tags = real_tags(rec.tags)
         if old is None:
             cols = ", ".join(fields)
             conn.execute(
