@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from . import analysis
 from .store import Store
 
-KINDS = ("excerpt", "description", "article")
+KINDS = ("excerpt", "description", "note", "article")
 TEXT_FIELDS = {"fr": "text_fr", "en": "text_en", "fold": "text_fold"}  # by analysis chain
 SEARCH_FIELDS = ["text_fr", "text_en", "text_fold", "text_exact"]
 FACETS = ["tag", "annotator", "author", "site", "language", "year", "kind", "entity"]
@@ -54,6 +54,24 @@ LEFT JOIN alignments al ON al.excerpt_id = e.id
 LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND {_READ}
 """
 EXCERPT_ORDER = " ORDER BY b.created_at, e.bookmark_id, e.seq"
+
+_NOTE_BOOKMARK = """
+       b.url, b.title, b.created_at AS saved, COALESCE(ar.site_name, b.site) AS site,
+       ar.language, ar.published, ar.author
+"""
+NOTE_SQL = f"""
+SELECT 'n-' || n.id AS id, n.bookmark_id, n.text, COALESCE(n.annotator, b.annotator) AS annotator,
+       COALESCE(n.created_at, b.created_at) AS created_at, NULL AS excerpt_id, {_NOTE_BOOKMARK}
+FROM notes n JOIN bookmarks b ON b.id = n.bookmark_id
+LEFT JOIN articles ar ON ar.bookmark_id = n.bookmark_id AND {_READ}
+WHERE TRIM(n.text) <> ''
+UNION ALL
+SELECT 'c-' || e.id, e.bookmark_id, e.comment, e.annotator,
+       COALESCE(e.created_at, b.created_at), e.id, {_NOTE_BOOKMARK}
+FROM excerpts e JOIN bookmarks b ON b.id = e.bookmark_id
+LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND {_READ}
+WHERE TRIM(COALESCE(e.comment, '')) <> ''
+"""
 
 BOOKMARK_SQL = f"""
 SELECT b.id AS bookmark_id, b.url, b.title, b.annotator, b.description,
@@ -130,26 +148,41 @@ def excerpt_records(store: Store, ordered: bool = False,
 
 
 def store_documents(store: Store) -> Iterator[IndexDocument]:
-    """Every document the index should hold: excerpts, then descriptions, then articles.
+    """Every document the index should hold: excerpts, descriptions, notes, then articles.
 
-    Each kind comes as one run, which lets the Whoosh engine bound a search to its scope by
-    document numbers.
+    Each kind comes as one run, and what the team wrote (the first three) before the articles:
+    that lets the Whoosh engine bound a search to its scope by document numbers.
     """
     tags, entities = load_tags(store), load_entities(store)
     for row in excerpt_records(store, tags=tags):
         yield document(row["id"], "excerpt", row, row["text"], entities.get(row["id"], []))
-    for kind in ("description", "article"):
-        for r in store.conn.execute(BOOKMARK_SQL):
-            row = dict(r)
-            row["tags"] = tags.get(row["bookmark_id"], [])
-            article_text, description = row.pop("article_text"), row.pop("description")
-            bid = row["bookmark_id"]
-            if kind == "description" and description.strip():
-                drow = dict(row, id=f"d-{bid}", text=description)
-                yield document(drow["id"], kind, drow, description, entities.get(bid, []))
-            if kind == "article" and article_text and article_text.strip():
-                yield document(f"a-{bid}", kind, dict(row, id=f"a-{bid}", text=None),
-                               article_text, [])
+    yield from _bookmark_documents(store, tags, entities, "description")
+    yield from note_documents(store, tags)
+    yield from _bookmark_documents(store, tags, entities, "article")
+
+
+def note_documents(store: Store, tags: dict[str, list[str]]) -> Iterator[IndexDocument]:
+    """The annotators' own words: Diigo sticky notes and native notes (``n-<id>``), and the
+    comment beside a highlight (Hypothesis' annotation text, ``c-<excerpt id>``), each with its
+    bookmark's facets."""
+    for r in store.conn.execute(NOTE_SQL):
+        row = dict(r)
+        row["tags"] = tags.get(row["bookmark_id"], [])
+        yield document(row["id"], "note", row, row["text"], [])
+
+
+def _bookmark_documents(store: Store, tags, entities, kind: str) -> Iterator[IndexDocument]:
+    for r in store.conn.execute(BOOKMARK_SQL):
+        row = dict(r)
+        row["tags"] = tags.get(row["bookmark_id"], [])
+        article_text, description = row.pop("article_text"), row.pop("description")
+        bid = row["bookmark_id"]
+        if kind == "description" and description.strip():
+            drow = dict(row, id=f"d-{bid}", text=description)
+            yield document(drow["id"], kind, drow, description, entities.get(bid, []))
+        if kind == "article" and article_text and article_text.strip():
+            yield document(f"a-{bid}", kind, dict(row, id=f"a-{bid}", text=None),
+                           article_text, [])
 
 
 def count_documents(store: Store) -> int:
@@ -157,6 +190,7 @@ def count_documents(store: Store) -> int:
     return store.conn.execute(
         "SELECT (SELECT COUNT(*) FROM excerpts)"
         " + (SELECT COUNT(*) FROM bookmarks WHERE TRIM(description) <> '')"
+        f" + (SELECT COUNT(*) FROM ({NOTE_SQL}))"
         f" + (SELECT COUNT(*) FROM articles ar WHERE {_READ} AND TRIM(ar.text) <> '')"
     ).fetchone()[0]
 

@@ -170,7 +170,7 @@ def search(
     home: Home,
     query: str = "",
     *,
-    scope: str = "excerpts",
+    scope: str = "team",
     sort: str = "relevance",
     since: str | None = None,
     until: str | None = None,
@@ -206,7 +206,9 @@ def search(
         if limit is None and results.total > len(results.hits):
             results = ask(results.total)
         rows = results.rows()
-    return pd.DataFrame(rows, columns=SEARCH_COLUMNS)
+    frame = pd.DataFrame(rows, columns=SEARCH_COLUMNS)
+    frame.attrs.update(total=results.total, hint=results.hint)  # where hits are, when none
+    return frame
 
 
 # -- analysed words ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from .engines import get_engine
 from .engines.protocol import Narrowing, Stored
 from .errors import IndexMissingError, QueryError, quoted
 from .lifecycle import building, current_build
+from .progress import plural
 from .results import SEARCH_COLUMNS, SearchFilters, SearchHit, SearchResults, Snippet
 from .snippets import Snippets
 from .store import Store
@@ -38,7 +39,15 @@ __all__ = [
     "search", "show",
 ]
 
-SCOPES = {"excerpts": "excerpt", "descriptions": "description", "articles": "article", "all": None}
+# What a search looks in: by default what the team wrote and highlighted (excerpts,
+# descriptions, notes); the articles on request.
+SCOPES = {
+    "team": ("excerpt", "description", "note"),
+    "excerpts": ("excerpt",), "descriptions": ("description",), "notes": ("note",),
+    "articles": ("article",), "all": None,
+}
+DEFAULT_SCOPE = "team"
+SCOPE_WORDS = {"team": "excerpts, descriptions or notes", "all": "documents"}
 SORTS = ("relevance", "saved", "published")
 
 
@@ -109,7 +118,7 @@ def search(
     query: str = "",
     *,
     filters: SearchFilters | dict | None = None,
-    scope: str = "excerpts",
+    scope: str = DEFAULT_SCOPE,
     sort: str = "relevance",
     since: str | None = None,
     until: str | None = None,
@@ -142,7 +151,7 @@ def search(
         _check_page(found.total, page, limit)
         results = SearchResults(query, found.total, hits, found.facets, s.built, page, limit)
         if not found.total:
-            results.hint = _hint(s, q, wanted, narrowing)
+            results.hint = _elsewhere(s, q, scope, narrowing) or _hint(s, q, wanted, narrowing)
         return results
     finally:
         if own:
@@ -180,7 +189,7 @@ class FacetCounts:
 
 
 def facets(paths: Paths | OpenIndex, query: str = "", names: list[str] | None = None, *,
-           scope: str = "excerpts", filters: SearchFilters | dict | None = None,
+           scope: str = DEFAULT_SCOPE, filters: SearchFilters | dict | None = None,
            engine: str | None = None) -> FacetCounts:
     """The counts of facets ``names`` (default: all but ``kind`` and ``entity``) over every
     document ``query`` matches in ``scope``; the library behind ``indexer facets``."""
@@ -240,6 +249,18 @@ def _unknown_value_message(s: OpenIndex, name: str, value: str, folded: dict) ->
     if near:
         return f"no {name} {quoted(value)} in the index; did you mean {option} {quoted(folded[near[0]])}?"
     return f"no {name} {quoted(value)} in the index (see `indexer facets --field {name}`)"
+
+
+def _elsewhere(s: OpenIndex, q: querylang.Node, scope: str, narrowing: Narrowing) -> str | None:
+    """Where the hits are when the scope has none: ``0 excerpts; 2 in articles: --in all``."""
+    if narrowing.kinds is None:
+        return None
+    everywhere = Narrowing(narrowing.filters, None, narrowing.saved_from, narrowing.saved_to)
+    kinds = s.searcher.match(q, everywhere, "score", 1, 0, ["kind"]).wait().facets["kind"]
+    if not kinds:
+        return None
+    where = ", ".join(f"{n} in {plural(2, kind)}" for kind, n in kinds)
+    return f"0 {SCOPE_WORDS.get(scope, scope)}; {where}: --in all"
 
 
 def _hint(s: OpenIndex, q: querylang.Node, wanted: SearchFilters,

@@ -19,6 +19,8 @@ from . import app, engine_option, fail, progress, store_paths
 
 FORMATS = ("table", "json", "jsonl", "csv")
 TABLE_FACETS = ["tag", "annotator", "author", "site", "language", "year"]
+SCOPE_HELP = ("Where to look: team (what the team wrote: excerpts, descriptions and notes), "
+              "excerpts, descriptions, notes, articles or all.")
 
 
 @app.command("entities")
@@ -133,7 +135,7 @@ def search_cmd(
     lang: str | None = typer.Option(None, "--lang", help="Only this language (fr, en...)."),
     since: str | None = typer.Option(None, "--since", help="Saved on or after (YYYY[-MM[-DD]])."),
     until: str | None = typer.Option(None, "--until", help="Saved on or before (YYYY[-MM[-DD]])."),
-    scope: str = typer.Option("excerpts", "--in", help="excerpts, descriptions, articles or all."),
+    scope: str = typer.Option(search_mod.DEFAULT_SCOPE, "--in", help=SCOPE_HELP),
     sort: str = typer.Option("relevance", "--sort", help="relevance, saved or published."),
     limit: int = typer.Option(10, "--limit", help="Hits per page."),
     page: int = typer.Option(1, "--page", help="Page number (from 1)."),
@@ -143,7 +145,7 @@ def search_cmd(
     excel: bool = typer.Option(False, "--excel", help="CSV for a French Excel: UTF-8 BOM, ';'."),
     engine: str | None = engine_option(),
 ) -> None:
-    """Search excerpts (or descriptions, articles) with filters and facet counts."""
+    """Search what the team wrote (or the articles) with filters and facet counts."""
     if fmt not in FORMATS:
         fail(f"unknown --format {quoted(fmt)}; use one of {', '.join(FORMATS)}", 2)
     filters = {"tag": tag, "annotator": annotator, "author": author, "site": site,
@@ -167,7 +169,7 @@ def facets_cmd(
     query: str = typer.Argument("", help="Count over this query's hits (default: all)."),
     field: list[str] = typer.Option([], "--field", help=f"Facets to count: {', '.join(FACETS)}."),
     top: int = typer.Option(20, "--top", help="Values shown per facet."),
-    scope: str = typer.Option("excerpts", "--in", help="excerpts, descriptions, articles or all."),
+    scope: str = typer.Option(search_mod.DEFAULT_SCOPE, "--in", help=SCOPE_HELP),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
     engine: str | None = engine_option(),
 ) -> None:
@@ -181,7 +183,9 @@ def facets_cmd(
         typer.echo(json.dumps({"query": query, "total": results.total, "facets": payload},
                               ensure_ascii=False, indent=2))
         return
-    typer.echo(f"{results.total} {scope} match {quoted(query)}" if query else f"{results.total} {scope}")
+    what = search_mod.SCOPE_WORDS.get(scope, scope).replace(" or ", " and ")
+    typer.echo(f"{results.total} {what} match {quoted(query)}" if query
+               else f"{results.total} {what}")
     for name, counts in results.facets.items():
         typer.echo(f"\n{name} ({len(counts)} values)")
         width = max((len(v) for v, _ in counts[:top]), default=0)

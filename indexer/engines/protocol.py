@@ -29,12 +29,12 @@ class Narrowing:
     """What a search is narrowed to, already checked and resolved to indexed values.
 
     ``filters``: facet name -> indexed values (values of one facet OR-ed, facets AND-ed).
-    ``kind``: the scope's kind of document, None for every kind. ``saved_from`` /
+    ``kinds``: the scope's kinds of document, None for every kind. ``saved_from`` /
     ``saved_to``: inclusive bounds on the saved date, as ``YYYY[-MM[-DD]]`` (None: open).
     """
 
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    kind: str | None = None
+    kinds: tuple[str, ...] | None = None
     saved_from: str | None = None
     saved_to: str | None = None
 

@@ -68,7 +68,10 @@ def test_excel_csv_to_a_file(capsys, seeded, tmp_path):
 
 def test_facets_command(capsys, seeded):
     code, out, _ = run(capsys, seeded, "facets", "--field", "tag", "--field", "annotator")
-    assert code == 0 and "association  78" in out and "Aurialie Jublin  78" in out
+    assert code == 0 and out.startswith("91 excerpts, descriptions and notes\n")
+    assert "association  91" in out and "Aurialie Jublin  91" in out
+    code, out, _ = run(capsys, seeded, "facets", "--in", "excerpts", "--field", "tag")
+    assert code == 0 and out.startswith("78 excerpts\n") and "association  78" in out
     code, out, _ = run(capsys, seeded, "facets", "etat", "--format", "json")
     assert code == 0 and json.loads(out)["total"] > 0
 
@@ -117,8 +120,8 @@ def test_no_hit_prints_a_hint(capsys, seeded):
     (["--until", "2024-02-30"], "bad date '2024-02-30': 2024-02 has days 01 to 29"),
     (["--since", "2024", "--until", "2019"],
      "--until 2019 is before --since 2024: nothing can match"),
-    (["--page", "99"], "page 99 is past the last page: 10 hits make 1 page of 10"
-                       " (--page 1 to 1)"),
+    (["--page", "99"], "page 99 is past the last page: 12 hits make 2 pages of 10"
+                       " (--page 1 to 2)"),
 ])
 def test_bad_values_are_one_line_errors(capsys, seeded, args, message):
     code, out, err = run(capsys, seeded, "search", "état", *args)
@@ -136,7 +139,7 @@ def test_global_options_after_the_command(capsys, seeded, tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)  # not the home: only --home can find it
     with pytest.raises(SystemExit) as exit_:
         main(["search", "état", "--limit", "1", "--home", str(seeded.home), "--quiet"])
-    assert exit_.value.code == 0 and "10 hits for 'état'" in capsys.readouterr().out
+    assert exit_.value.code == 0 and "12 hits for 'état'" in capsys.readouterr().out
 
 
 def test_a_mistyped_command_or_option_is_one_line(capsys, seeded):

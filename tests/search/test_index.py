@@ -16,11 +16,19 @@ from indexer.entities import compute_entities
 from indexer.errors import BusyError
 from indexer.index import build_index, build_lock, current_dir
 from indexer.ingest import import_files
-from indexer.search import open_searcher, search
+from indexer.search import open_searcher
+from indexer.search import search as _search
 from indexer.store import Store
 from indexer.synth import populate
 
 SEED = ROOT / "corpus" / "exports" / "qn2019-association.txt"
+
+
+
+def search(*args, **kw):
+    """The search API in excerpts (these tests count excerpts against the store)."""
+    kw.setdefault("scope", "excerpts")
+    return _search(*args, **kw)
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ class WhooshSearcher:
         self.built = datetime.fromtimestamp(stamp, UTC).replace(microsecond=0).isoformat()
         self._docs: dict[str, dict[str, frozenset[int]]] = {}
         self._columns: dict[str, list[str]] = {}
-        self._kind_ranges: dict[str, tuple[int, int] | None] = {}
+        self._kind_ranges: dict[tuple[str, ...], tuple[int, int] | None] = {}
         reader = self.searcher.reader()
         self.fields = [f for f in SEARCH_FIELDS if reader.field_length(f)] or SEARCH_FIELDS
 
@@ -95,7 +95,7 @@ class WhooshSearcher:
     def match(self, q: ql.Node, narrowing: Narrowing, order: str, limit: int, offset: int,
               facets: list[str]) -> Match:
         allowed = self._allowed(narrowing)
-        matched, ranked = self._match(to_whoosh(q), allowed, order, narrowing.kind)
+        matched, ranked = self._match(to_whoosh(q), allowed, order, narrowing.kinds)
         page = self._page(matched, ranked, order, limit, offset)
         stored = [Stored(dict(self.searcher.stored_fields(d)["row"]), score) for d, score in page]
         counts = {name: self._facet_counts(name, matched) for name in facets}
@@ -118,15 +118,15 @@ class WhooshSearcher:
             allowed = {d for d in pool if saved[d] and low <= saved[d] <= high}
         return allowed
 
-    def _match(self, q, allowed: set[int] | None, order: str, kind: str | None):
+    def _match(self, q, allowed: set[int] | None, order: str, kinds: tuple[str, ...] | None):
         """(matching docnums, [(docnum, score)] best first, or None when not ranking).
 
         Ranking scores every match once (limit=None): one pass gives the set, the exact
         total and the order; measured cheaper than ``docs_for_query`` then a top-10 search.
         """
         ranking = order == "score"
-        if kind:
-            q = self._of_kind(q, kind)
+        if kinds:
+            q = self._of_kind(q, kinds)
         if allowed is not None and not allowed:  # Whoosh takes an empty filter for no filter
             return set(), [] if ranking else None
         if ranking:
@@ -137,23 +137,28 @@ class WhooshSearcher:
             matched &= allowed
         return matched, None
 
-    def _of_kind(self, q, kind: str):
-        """``q`` restricted to documents of ``kind``.
+    def _of_kind(self, q, kinds):
+        """``q`` restricted to documents of ``kinds`` (one kind's name, or several).
 
-        A build writes each kind as one run of docnums; in a one-segment index that run
-        bounds the matcher for free (:class:`~.scoring.DocRange`). Otherwise
-        ``Require(q, kind:...)``: correct everywhere, but it steps through the kind's whole
-        posting list on every query.
+        A build writes each kind as one run of docnums, what the team wrote (excerpts,
+        descriptions, notes) before the articles; in a one-segment index the run of the kinds
+        asked bounds the matcher for free (:class:`~.scoring.DocRange`). Otherwise
+        ``Require(q, kind:...)``: correct everywhere, but it steps through the kinds' whole
+        posting lists on every query.
         """
-        if kind not in self._kind_ranges:  # per searcher: min/max cost O(n)
-            docs = self.docs("kind").get(kind)
-            self._kind_ranges[kind] = None
+        kinds = (kinds,) if isinstance(kinds, str) else tuple(sorted(kinds))
+        if kinds not in self._kind_ranges:  # per searcher: min/max cost O(n)
+            table = self.docs("kind")
+            docs = frozenset().union(*(table.get(k, frozenset()) for k in kinds))
+            self._kind_ranges[kinds] = None
             if docs and self.searcher.is_atomic() and max(docs) - min(docs) + 1 == len(docs):
-                self._kind_ranges[kind] = (min(docs), max(docs))
-        bounds = self._kind_ranges[kind]
+                self._kind_ranges[kinds] = (min(docs), max(docs))
+        bounds = self._kind_ranges[kinds]
         if bounds is not None:
             return DocRange(q, *bounds)
-        return wq.Require(q, wq.Term("kind", kind))
+        if len(kinds) == 1:
+            return wq.Require(q, wq.Term("kind", kinds[0]))
+        return wq.Require(q, wq.Or([wq.Term("kind", k) for k in kinds]))
 
     def _page(self, matched: set[int], ranked, order: str, limit: int, offset: int):
         """(docnum, score) of the requested page (``order``: see querylang.ordering)."""
