@@ -75,3 +75,22 @@ def test_a_bar_in_a_terminal_and_no_line_per_url(tmp_path):
         quiet = in_terminal(["--quiet", "fetch", "--refresh", "--delay", "0", "--home", home],
                             env)
         assert "%|" not in quiet and "fetched 30" in quiet and "30/30" not in quiet
+
+
+def test_every_long_stage_of_a_build_has_its_bar(tmp_path):
+    """`indexer build` in a terminal: one bar per stage that has work (fetch, extract, align,
+    entities, index), each ending at its total, and the summary after them."""
+    env = {**os.environ, "INDEXER_ALLOW_LOCAL": "1", "COLUMNS": "100", "TERM": "xterm"}
+    page = ("<html><head><title>Les communs</title></head><body><article><p>"
+            + "Les communs numériques sont des ressources partagées par une communauté. " * 20
+            + "</p></article></body></html>").encode()
+    with TestServer("127.0.0.1") as srv:
+        urls = [srv.route(f"/a{i}", body=page, headers={"Content-Type": "text/html"})
+                for i in range(3)]
+        home = str(tmp_path / "home")
+        seen = in_terminal(["build", str(export_of(tmp_path, urls)), "--delay", "0",
+                            "--home", home], env)
+    for stage, total in [("fetch", 3), ("extract", 3), ("align", 3), ("index", 6)]:
+        assert f"{stage}: 100%" in seen and f"{total}/{total}" in seen, stage
+    assert "entities: 100%" in seen  # spaCy's texts: excerpts and descriptions
+    assert "== index" in seen and "index rebuilt" in seen
