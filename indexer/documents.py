@@ -110,6 +110,26 @@ class IndexDocument:
         return TEXT_FIELDS[self.language]
 
 
+def placed_text(main: str | None, page: str | None, in_main_text) -> str | None:
+    """The text an alignment's offsets count in: the article's main text, or the whole page's
+    (``articles.fallback_text``) for an excerpt found only outside the main text
+    (``in_main_text`` false). Every reader of offsets goes through here: cutting the main
+    text at offsets of the page splices the excerpt into the wrong text."""
+    return main if in_main_text in (None, True, 1) else page
+
+
+def article_texts(store: Store, bookmark_ids) -> dict[str, tuple[str | None, str | None]]:
+    """``bookmark id -> (main text, whole page's text)`` of these bookmarks' articles."""
+    ids = sorted(set(bookmark_ids))
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = store.conn.execute(
+        f"SELECT bookmark_id, text, fallback_text FROM articles WHERE bookmark_id IN ({marks})",
+        ids)
+    return {bid: (text, page) for bid, text, page in rows}
+
+
 def load_tags(store: Store) -> dict[str, list[str]]:
     """``bookmark id -> sorted tags``."""
     tags: dict[str, list[str]] = {}

@@ -30,7 +30,7 @@ from typing import Literal
 import pandas as pd
 
 from .config import Paths
-from .documents import EXCERPT_COLUMNS
+from .documents import EXCERPT_COLUMNS, placed_text
 from .errors import QueryError, StoreError
 from .export import excerpt_rows
 from .store import Store
@@ -366,7 +366,7 @@ def kwic(home: Home, term: str, *, width: int = 40, lang: str = "fr") -> pd.Data
 
 def _kwic_text(r) -> tuple[str, int, int | None, str]:
     """The text to search for one excerpt, the range the match must lie in, and its source."""
-    article = r["article"] if r["in_main_text"] in (None, 1) else r["fallback_text"]
+    article = placed_text(r["article"], r["fallback_text"], r["in_main_text"])
     if r["method"] and article and r["start"] is not None and r["end"] is not None:
         return article, r["start"], r["end"], "article"
     return r["text"], 0, None, "excerpt"
@@ -640,7 +640,7 @@ def in_context(
         for r in store.conn.execute(_IN_CONTEXT):
             if wanted and r["id"] not in wanted:
                 continue
-            article = r["text"] if r["in_main_text"] in (None, 1) else r["fallback_text"]
+            article = placed_text(r["text"], r["fallback_text"], r["in_main_text"])
             start, end = r["start"], r["end"]
             rows.append({
                 "id": r["id"], "title": r["title"], "site": r["site"], "method": r["method"],

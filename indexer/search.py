@@ -23,7 +23,7 @@ from typing import Any
 
 from . import analysis, querylang
 from .config import Paths
-from .documents import EXCERPT_SQL, FACETS
+from .documents import EXCERPT_SQL, FACETS, article_texts, placed_text
 from .engines import get_engine
 from .engines.protocol import Narrowing, Stored
 from .errors import IndexMissingError, QueryError, quoted
@@ -298,11 +298,12 @@ def _decorate(s: OpenIndex, q: querylang.Node, page: list[Stored],
     hits = []
     for stored in page:
         row, kind = stored.row, stored.kind
-        text = row.get("text") if kind != "article" else articles.get(row["bookmark_id"], "")
+        main, whole = articles.get(row["bookmark_id"], (None, None))
+        text = row.get("text") if kind != "article" else main
         snippet = s.snippets.make(text or "", row.get("language"), terms, analyzers)
         hit = SearchHit(row, kind, stored.score, snippet)
         start, end = row.get("start"), row.get("end")
-        article = articles.get(row["bookmark_id"])
+        article = placed_text(main, whole, row.get("in_main_text"))
         if kind == "excerpt" and article and start is not None and end is not None and context:
             hit.context_before = article[max(0, start - context) : start]
             hit.context_after = article[end : end + context]
@@ -310,17 +311,12 @@ def _decorate(s: OpenIndex, q: querylang.Node, page: list[Stored],
     return hits
 
 
-def _article_texts(paths: Paths, bookmark_ids: set[str]) -> dict[str, str]:
+def _article_texts(paths: Paths, bookmark_ids: set[str]) -> dict:
     """Article texts of these bookmarks, from the store (the index does not keep them)."""
     if not bookmark_ids or not paths.db.exists():
         return {}
-    marks = ",".join("?" * len(bookmark_ids))
     with Store(paths.db) as store:
-        rows = store.conn.execute(
-            f"SELECT bookmark_id, text FROM articles WHERE bookmark_id IN ({marks})",
-            sorted(bookmark_ids),
-        ).fetchall()
-    return {bid: text for bid, text in rows if text}
+        return article_texts(store, bookmark_ids)
 
 
 # -- one excerpt in its article -------------------------------------------------------------
@@ -352,11 +348,12 @@ def show(paths: Paths, doc_id: str, context: int = 400) -> ExcerptView:
         row["tags"] = _tags(store, row["bookmark_id"])
         view = ExcerptView(row)
         art = store.conn.execute(
-            "SELECT text, title FROM articles WHERE bookmark_id=?", (row["bookmark_id"],)
-        ).fetchone()
-    if art and row.get("start") is not None and row.get("end") is not None:
-        view.before = art["text"][max(0, row["start"] - context) : row["start"]]
-        view.after = art["text"][row["end"] : row["end"] + context]
+            "SELECT text, fallback_text, title FROM articles WHERE bookmark_id=?",
+            (row["bookmark_id"],)).fetchone()
+    text = placed_text(art["text"], art["fallback_text"], row.get("in_main_text")) if art else None
+    if text and row.get("start") is not None and row.get("end") is not None:
+        view.before = text[max(0, row["start"] - context) : row["start"]]
+        view.after = text[row["end"] : row["end"] + context]
         view.article_title = art["title"]
     return view
 
