@@ -17,7 +17,7 @@ The French chain reads, in order::
 * ``StemFilter`` stems with a named stemmer and caches each term's stem.
 
 Every class lives at module level and pickles: Whoosh stores analyzers inside the index schema.
-Documents of unknown language are analysed as French: the users are French.
+Documents of undetermined language are analysed by folding only (no stop list, no stemming).
 """
 
 from __future__ import annotations
@@ -357,9 +357,9 @@ CANDIDATES: dict[str, Callable[[], Analyzer]] = {
 def analyzer_for(lang: str | None) -> Analyzer:
     """The chain for a document language (ISO 639-1 like ``fr``, ``en-GB``).
 
-    French, and missing languages (the users are French), get the French chain; English the
-    English chain; any other language, ``und`` (detected as undetermined) included, the
-    folding-only chain: the rule the index applies (:func:`chain_language`).
+    French gets the French chain; English the English chain; any other language, and a
+    missing or undetermined one (``und``), the folding-only chain: the rule the index applies
+    (:func:`chain_language`).
     """
     chain = chain_language(lang)
     if chain == "fr":
@@ -369,14 +369,16 @@ def analyzer_for(lang: str | None) -> Analyzer:
     return folding_analyzer()
 
 
-DEFAULT_LANGUAGE = "fr"  # a document with no language yet (no article read): the users' own
+# A document whose language nobody could tell (no article, too few words of its own) is
+# undetermined: counted as `und` and analysed by folding only, never taken for French.
+DEFAULT_LANGUAGE = "und"
 # Bump with any change of what a chain gives a word (a stemmer's rules, a stop list): it is
 # part of every index document's hash, so the next `indexer index` rewrites them all.
 ANALYSIS_VERSION = 2  # 2: the light-fr rules measured against Lucene (issue 14)
 
 
 def facet_language(lang: str | None) -> str:
-    """The language code a document is counted under: ``en-GB`` -> ``en``; none -> French."""
+    """The language code a document is counted under: ``en-GB`` -> ``en``; none -> ``und``."""
     return (lang or DEFAULT_LANGUAGE).strip().split("-")[0].lower() or DEFAULT_LANGUAGE
 
 

@@ -41,13 +41,16 @@ EXCERPT_COLUMNS: list[str] = [
 # Article metadata comes only from an article that was read: a page whose extraction came
 # out empty or failed says nothing reliable about its site, language or author.
 _READ = "ar.status IN ('ok', 'tiny')"
+# A document's language: its article's, else the bookmark's own words' (indexer.languages),
+# else undetermined, which is no language and never French.
+_LANGUAGE = "COALESCE(NULLIF(ar.language, 'und'), b.language, 'und')"
 
 EXCERPT_SQL = f"""
 SELECT e.id, e.bookmark_id, b.url, b.title, e.annotator, e.text, e.comment,
        al.start, al."end", al.method, al.score, al.matched_text, al.prefix, al.suffix,
        al.fragment_url, al.orphan_cause, al.in_main_text, al.best_score,
        COALESCE(e.created_at, b.created_at) AS created_at, b.created_at AS saved,
-       COALESCE(ar.site_name, b.site) AS site, ar.language, ar.published, ar.author
+       COALESCE(ar.site_name, b.site) AS site, {_LANGUAGE} AS language, ar.published, ar.author
 FROM excerpts e
 JOIN bookmarks b ON b.id = e.bookmark_id
 LEFT JOIN alignments al ON al.excerpt_id = e.id
@@ -55,9 +58,9 @@ LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND {_READ}
 """
 EXCERPT_ORDER = " ORDER BY b.created_at, e.bookmark_id, e.seq"
 
-_NOTE_BOOKMARK = """
+_NOTE_BOOKMARK = f"""
        b.url, b.title, b.created_at AS saved, COALESCE(ar.site_name, b.site) AS site,
-       ar.language, ar.published, ar.author
+       {_LANGUAGE} AS language, ar.published, ar.author
 """
 NOTE_SQL = f"""
 SELECT 'n-' || n.id AS id, n.bookmark_id, n.text, COALESCE(n.annotator, b.annotator) AS annotator,
@@ -76,7 +79,7 @@ WHERE TRIM(COALESCE(e.comment, '')) <> ''
 BOOKMARK_SQL = f"""
 SELECT b.id AS bookmark_id, b.url, b.title, b.annotator, b.description,
        b.created_at, b.created_at AS saved, COALESCE(ar.site_name, b.site) AS site,
-       ar.language, ar.published, ar.author, ar.text AS article_text
+       {_LANGUAGE} AS language, ar.published, ar.author, ar.text AS article_text
 FROM bookmarks b
 LEFT JOIN articles ar ON ar.bookmark_id = b.id AND {_READ}
 """

@@ -20,11 +20,13 @@ left out of the tables by month or year (the bundled Diigo page export has no da
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Literal
 
 import pandas as pd
@@ -227,6 +229,7 @@ class _Words:
         self._analyze = analyze
         self.lang = lang
         self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._stops: dict[tuple[str, str], frozenset[str]] = {}
 
     def terms(self, word: str, lang: str | None = None) -> tuple[str, ...]:
         key = (word, lang or self.lang)
@@ -235,9 +238,22 @@ class _Words:
             found = self._cache[key] = tuple(self._analyze(word, lang=key[1]))
         return found
 
-    def stop_terms(self, words: Iterable[str]) -> frozenset[str]:
-        """The analysed terms of a list of stop words."""
-        return frozenset(t for w in words for t in self.terms(w))
+    def stop_terms(self, words: Iterable[str], lang: str | None = None) -> frozenset[str]:
+        """The analysed terms of a list of stop words (analysed in ``lang``)."""
+        return frozenset(t for w in words for t in self.terms(w, lang))
+
+    def stops(self, lang: str, chosen: Iterable[str] | None) -> frozenset[str]:
+        """The terms left out of counts and topics in a document of ``lang``: ``chosen``
+        words, or by default, in French, :data:`EXTRA_STOPWORDS` (the French chain already
+        drops Snowball's list; spaCy's French list also drops words such as ``ouvert``),
+        in any other language spaCy's stop list of it. Cached per language."""
+        key = ("stops", lang)
+        found = self._stops.get(key)
+        if found is None:
+            words = set(EXTRA_STOPWORDS) if lang == "fr" else language_stop_words(lang)
+            found = self._stops[key] = self.stop_terms(
+                words if chosen is None else chosen, lang)
+        return found
 
     def spans(self, text: str, lang: str | None = None) -> list[tuple[int, int, tuple[str, ...]]]:
         """``(start, end, terms)`` of each word of ``text`` that has terms (stop words have none)."""
@@ -372,6 +388,24 @@ def _kwic_text(r) -> tuple[str, int, int | None, str]:
     return r["text"], 0, None, "excerpt"
 
 
+# Stop lists we take from spaCy (its own, per language), and for a text of undetermined
+# language the union of the languages a French team reads most.
+STOP_LANGUAGES = ("fr", "en", "de", "es", "it", "nl", "pt")
+UNDETERMINED_STOPS = ("fr", "en", "de")
+
+
+@lru_cache(maxsize=None)
+def language_stop_words(lang: str) -> frozenset[str]:
+    """spaCy's stop list of ``lang`` (words as written; empty for a language it lacks), and
+    for ``und`` the union of French, English and German ones."""
+    if lang == "und":
+        return frozenset().union(*(language_stop_words(code) for code in UNDETERMINED_STOPS))
+    if lang not in STOP_LANGUAGES:
+        return frozenset()
+    module = importlib.import_module(f"spacy.lang.{lang}.stop_words")  # ~1 s, once
+    return frozenset(module.STOP_WORDS)
+
+
 def _lang(value, default: str) -> str:
     """A row's language, or ``default`` where unknown (pandas gives NaN or None)."""
     return value if isinstance(value, str) and value else default
@@ -387,7 +421,7 @@ def term_counts(
     top: int | None = 10,
     date: DateKind = "saved",
     lang: str = "fr",
-    stopwords: Iterable[str] = EXTRA_STOPWORDS,
+    stopwords: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """The most frequent analysed terms of the excerpts per tag, annotator, site, month or year.
 
@@ -395,18 +429,21 @@ def term_counts(
     group is unknown are left out), ``term`` (the analysed term), ``word`` (its most frequent
     written form, lowercased), ``count`` (occurrences). Sorted by group, then count
     (descending), then term; ``top`` terms per group (all when ``None``). Months and years
-    use the ``date`` of each excerpt (see the module's docstring). Terms of ``stopwords``
-    (default :data:`EXTRA_STOPWORDS`, on top of the analysis' own stop list) are left out.
+    use the ``date`` of each excerpt (see the module's docstring). Each excerpt is analysed in
+    its own language (``lang`` where unknown), and the stop words of that language are left
+    out (in French :data:`EXTRA_STOPWORDS`, else :func:`language_stop_words`); or exactly
+    the words of ``stopwords`` when given (``()`` keeps every word).
     """
     frame = excerpts(home)
     keys = _group_keys(frame, by, date)
     words = _Words(lang)
-    stop = words.stop_terms(stopwords)
     counts: dict[str, Counter] = defaultdict(Counter)
     for text, language, groups in zip(frame["text"], frame["language"], keys):
         if not groups:
             continue
-        spans = words.spans(text, _lang(language, lang))
+        doc_lang = _lang(language, lang)
+        stop = words.stops(doc_lang, stopwords)
+        spans = words.spans(text, doc_lang)
         terms = Counter(t for _, _, ts in spans for t in ts if t not in stop)
         for group in groups:
             counts[group].update(terms)
@@ -513,9 +550,9 @@ def topics(
     top_terms: int = 8,
     examples: int = 3,
     lang: str = "fr",
-    stopwords: Iterable[str] = EXTRA_STOPWORDS,
+    stopwords: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Topics of the excerpts: TF-IDF on the French analysis, factored by NMF.
+    """Topics of the excerpts: TF-IDF on the analysis of each one's language, factored by NMF.
 
     scikit-learn's ``TfidfVectorizer(analyzer=indexer.analysis.analyze)`` weighs the
     analysed terms of each excerpt, and ``NMF(n_components=n, random_state=seed)`` (init
@@ -525,8 +562,9 @@ def topics(
     One row per topic: ``topic`` (0..n-1), ``size`` (excerpts whose strongest topic it is),
     ``terms`` (the ``top_terms`` heaviest terms, as their most frequent written form),
     ``stems`` (the same, analysed), ``weights``, ``excerpt_ids`` (its excerpts, strongest
-    first) and ``examples`` (the first few of their texts, cut to 200 characters). Terms of
-    ``stopwords`` are left out, as in :func:`term_counts`.
+    first) and ``examples`` (the first few of their texts, cut to 200 characters). Each
+    excerpt is analysed in its own language, its stop words left out, as in
+    :func:`term_counts`.
     """
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -536,12 +574,14 @@ def topics(
     frame = excerpts(home)
     texts = frame["text"].tolist()
     words = _Words(lang)
-    stop = words.stop_terms(stopwords)
-    vectorizer = TfidfVectorizer(
-        analyzer=lambda text: [t for t in analyze(text, lang=lang) if t not in stop]
-    )
+    analysed = []
+    for text, language in zip(texts, frame["language"]):
+        doc_lang = _lang(language, lang)
+        stop = words.stops(doc_lang, stopwords)
+        analysed.append([t for t in analyze(text, lang=doc_lang) if t not in stop])
+    vectorizer = TfidfVectorizer(analyzer=lambda terms: terms)
     try:
-        matrix = vectorizer.fit_transform(texts)
+        matrix = vectorizer.fit_transform(analysed)
     except ValueError:  # no excerpt, or no term in any of them
         return pd.DataFrame(columns=TOPIC_COLUMNS)
     k = max(1, min(n, *matrix.shape))

@@ -34,14 +34,18 @@ from dataclasses import dataclass, field
 
 import lxml.html
 import trafilatura
-from langdetect import DetectorFactory, detect_langs
-from langdetect.lang_detect_exception import LangDetectException
 from lxml import etree
 from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
 
 from . import interrupt
 from .cache import Cache
+from .languages import (  # noqa: F401 (LANG_SAMPLE, UND_CHARS: re-exported)
+    LANG_SAMPLE,
+    UND_CHARS,
+    detect_bookmark_languages,
+    detect_language,
+)
 from .progress import Progress
 from .store import Store, now_iso
 
@@ -49,8 +53,6 @@ from .store import Store, now_iso
 # next run re-extracts every page; trafilatura's own version is part of the key too.
 SCHEMA = 1
 TINY_CHARS = 250  # main text shorter than this: status 'tiny' (a teaser, a paywall, a video page)
-UND_CHARS = 100  # below this, langdetect guesses; the language is 'und'
-LANG_SAMPLE = 2000  # characters given to langdetect: 98/98 right at 2000, same as whole texts
 
 STATUSES = ("ok", "tiny", "empty", "not_html", "error")
 
@@ -239,23 +241,6 @@ def page_text(tree) -> str:
 # -- language and dates --------------------------------------------------------------------
 
 
-def detect_language(text: str, min_chars: int = UND_CHARS) -> tuple[str, float | None]:
-    """``(ISO 639-1 code, probability)`` by langdetect, deterministic; ``('und', None)`` when
-    the text is shorter than ``min_chars`` or has no letters. Long texts are sampled: the
-    middle :data:`LANG_SAMPLE` characters."""
-    if len(text.strip()) < min_chars:
-        return "und", None
-    if len(text) > LANG_SAMPLE:  # the middle of the text: no title or byline, 40% less time
-        middle = len(text) // 2
-        text = text[middle - LANG_SAMPLE // 2 : middle + LANG_SAMPLE // 2]
-    DetectorFactory.seed = 0  # langdetect samples at random: a fixed seed makes it repeatable
-    try:
-        best = detect_langs(text)[0]
-    except LangDetectException:
-        return "und", None
-    return best.lang, round(best.prob, 4)
-
-
 def copyright_year_date(published: str | None, page: str) -> bool:
     """Is ``published`` a 1 January that is only the year of a ``©``/copyright line?"""
     match = re.fullmatch(r"(\d{4})-01-01", published or "")
@@ -366,6 +351,8 @@ class ExtractSummary:
     extracted: int = 0
     up_to_date: int = 0  # fetched bodies already extracted by this version
     missing_body: list[str] = field(default_factory=list)  # bookmark ids: body not in cache
+    # languages newly detected on bookmarks' own words (indexer.languages), by language
+    bookmark_languages: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
     languages: dict[str, int] = field(default_factory=dict)
     dates_dropped: int = 0
@@ -436,7 +423,8 @@ def extract_all(
     """Extract every fetched body whose article is missing or stale; write ``articles``.
 
     A body is re-extracted when it changed (another sha256), when the extractor version
-    changed, or always with ``options.force``. Writes happen in this process only, one
+    changed, or always with ``options.force``. Then the language of every bookmark's own
+    words is detected where new or changed (:mod:`indexer.languages`). Writes happen in this process only, one
     transaction per ``options.batch_size`` articles, so an interrupted run keeps whole batches.
     ``progress`` (:mod:`indexer.progress`) hears of each page.
     """
@@ -465,6 +453,7 @@ def extract_all(
         _write(store, batch)
     finally:
         progress.finish()
+    summary.bookmark_languages = detect_bookmark_languages(store, progress).languages
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 

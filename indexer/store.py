@@ -174,6 +174,12 @@ MIGRATIONS: list[str] = [
     """
     DELETE FROM tags WHERE tag IN ('no_tag');
     """,
+    # 6: the language of a bookmark's own words (title, description, excerpts, notes), for
+    # the documents that have no article read (indexer.languages), and the hash of that text.
+    """
+    ALTER TABLE bookmarks ADD COLUMN language TEXT;
+    ALTER TABLE bookmarks ADD COLUMN language_hash TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -33,6 +33,10 @@ def extract_lines(s: ExtractSummary) -> list[str]:
         f"  status: {statuses}",
         f"  language: {languages or '-'}",
     ]
+    if s.bookmark_languages:
+        found = ", ".join(f"{k} {v}" for k, v in sorted(s.bookmark_languages.items(),
+                                                       key=lambda kv: -kv[1]))
+        lines.append(f"  language of the bookmarks' own words (new or changed): {found}")
     if s.dates_dropped:
         lines.append(f"  copyright-year dates refused: {s.dates_dropped}")
     if s.missing_body:

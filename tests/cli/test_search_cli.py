@@ -13,12 +13,14 @@ from conftest import run_in_process as run
 from indexer.config import Paths
 from indexer.index import build_index
 from indexer.ingest import import_files
+from indexer.languages import detect_languages
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory) -> Paths:
     paths = Paths(tmp_path_factory.mktemp("cli"))
     import_files(paths, [SEED])
+    detect_languages(paths)  # as `indexer build` does after extracting
     build_index(paths)
     return paths
 

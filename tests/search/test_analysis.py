@@ -154,7 +154,7 @@ def test_fold():
 
 def test_language_choice():
     assert analyzer_for("fr") == french_analyzer()
-    assert analyzer_for(None) == french_analyzer()  # unknown language: the users are French
+    assert analyzer_for(None) == folding_analyzer()  # no language known: undetermined
     assert analyzer_for("en-GB") == english_analyzer()
     assert analyzer_for("de") == folding_analyzer()
     # undetermined is not French: the index analyses it by folding only, and so must we

@@ -24,6 +24,7 @@ from indexer.engines.tantivy.schema import date_key
 from indexer.errors import BusyError, IndexerError, IndexMissingError, QueryError
 from indexer.index import build_index, build_lock, current_dir
 from indexer.ingest import import_files
+from indexer.languages import detect_languages
 from indexer.querylang import from_whoosh
 from indexer.search import SEARCH_COLUMNS, SearchFilters, show
 from indexer.search import search as _search
@@ -44,6 +45,7 @@ def search(*args, **kw):
 
 
 def build_both(paths: Paths) -> Paths:
+    detect_languages(paths)  # as `indexer build` does after extracting
     for engine in ENGINES:
         build_index(paths, engine=engine)
     return paths

@@ -41,6 +41,7 @@ from indexer.analysis import analyze
 from indexer.errors import QueryError, StoreError
 from indexer.export import EXCERPT_COLUMNS
 from indexer.ingest import import_files
+from indexer.languages import detect_languages
 from indexer.store import Store, now_iso
 
 
@@ -57,8 +58,14 @@ def corpus(home, fixtures):
 
 
 def build_corpus(home, folder) -> dict[str, str]:
-    """Import corpus.jsonl, insert stages.json; return the excerpt ids as e1..e6."""
+    """Import corpus.jsonl, insert stages.json, detect the bookmarks' languages (as the extract
+    stage does); return the excerpt ids as e1..e6."""
     import_files(home, [folder / "corpus.jsonl"])
+    detect_languages(home)
+    with Store(home.db) as store, store.transaction() as conn:
+        # the corpus is French, in texts too short to tell (detection says und): what a
+        # longer French library would have been detected as
+        conn.execute("UPDATE bookmarks SET language = 'fr' WHERE language = 'und'")
     stages = json.loads((folder / "stages.json").read_text(encoding="utf-8"))
     with Store(home.db) as store, store.transaction() as conn:
         ids = {text: eid for eid, text in conn.execute("SELECT id, text FROM excerpts")}

@@ -16,6 +16,7 @@ from indexer.entities import compute_entities
 from indexer.errors import BusyError
 from indexer.index import build_index, build_lock, current_dir
 from indexer.ingest import import_files
+from indexer.languages import detect_languages
 from indexer.search import open_searcher
 from indexer.search import search as _search
 from indexer.store import Store
@@ -34,6 +35,7 @@ def search(*args, **kw):
 @pytest.fixture
 def seeded(home) -> Paths:
     import_files(home, [SEED])
+    detect_languages(home)  # as `indexer build` does after extracting
     return home
 
 

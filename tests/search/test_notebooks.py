@@ -77,9 +77,11 @@ def bundled(tmp_path_factory):
     """The bundled Diigo page export, imported and indexed (with spaCy entities), once."""
     from indexer.config import Paths
     from indexer.index import build_index
+    from indexer.languages import detect_languages
 
     home = Paths(tmp_path_factory.mktemp("bundled") / "home")
     import_files(home, [SEED])
+    detect_languages(home)  # as `indexer build` does after extracting
     build_index(home)
     return home
 

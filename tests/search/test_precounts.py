@@ -20,6 +20,7 @@ from indexer.engines.tantivy.searcher import (
 )
 from indexer.index import build_index, current_dir
 from indexer.ingest import import_files
+from indexer.languages import detect_languages
 from indexer.search import open_searcher, search
 from indexer.store import Store
 from indexer.synth import populate
@@ -36,6 +37,7 @@ def stores(tmp_path_factory) -> tuple[Paths, Paths]:
     with Store(plain.db) as store:
         populate(store, 400, seed=3)
         add_article(store)
+    detect_languages(plain)  # as `indexer build` does after extracting
     for engine in ("whoosh", "tantivy"):
         build_index(plain, engine=engine)
     counted = Paths(tmp_path_factory.mktemp("counted") / "home")

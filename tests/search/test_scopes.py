@@ -15,6 +15,7 @@ from indexer import explore
 from indexer.config import Paths
 from indexer.index import build_index
 from indexer.ingest import import_files
+from indexer.languages import detect_languages
 from indexer.search import search
 from indexer.store import Store
 
@@ -29,6 +30,7 @@ def noted(tmp_path_factory) -> Paths:
     import_files(paths, [FIXTURES / "diigo_small.csv", FIXTURES / "hypothesis_small.json", SEED])
     with Store(paths.db) as store:
         add_article(store)
+    detect_languages(paths)  # as `indexer build` does after extracting
     for engine in ENGINES:
         build_index(paths, engine=engine)
     return paths

@@ -13,6 +13,7 @@ from indexer.engines.whoosh.convert import to_whoosh
 from indexer.engines.whoosh.scoring import FastBM25F, _TableScorer, score_matches
 from indexer.index import build_index
 from indexer.ingest import import_files
+from indexer.languages import detect_languages
 from indexer.search import open_searcher
 from indexer.store import Store
 from indexer.synth import populate
@@ -58,6 +59,7 @@ def corpus(tmp_path) -> Paths:
     import_files(paths, [SEED])
     with Store(paths.db) as store:
         populate(store, 300, seed=5)
+    detect_languages(paths)  # as `indexer build` does after extracting
     build_index(paths)
     return paths
 
