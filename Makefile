@@ -30,8 +30,10 @@ demo: $(STAMP)
 	$(IX) search '"data centers"' --limit 1 --context 120
 	$(IX) facets 'plateforme OR plateformes' --field site --field entity --top 5
 
-# The architecture first (import-linter contracts in pyproject.toml), then the suite.
+# The browser the web tests use (Debian's chromium, when run as root; else they skip), the
+# architecture (import-linter contracts in pyproject.toml), then the suite.
 test: $(STAMP)
+	sh scripts/install-test-browser.sh
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 

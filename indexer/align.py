@@ -14,7 +14,9 @@ The library half (:func:`align_excerpt`) works on plain strings; the store half
    articles, accepted when its edits stay within a limit graded by length
    (:meth:`AlignOptions.limit`);
 5. the same on the article's full-page **fallback** text when the main text misses
-   (``in_main_text`` false; offsets then count in ``articles.fallback_text``).
+   (``in_main_text`` false; offsets then count in ``articles.fallback_text``); an exact match
+   there beats a fuzzy one in the main text (the page is what was highlighted: a heading the
+   extractor dropped would otherwise give a fuzzy span starting mid-word).
 
 Scores are similarities: ``1 - edits / length`` of the excerpt in match space (1.0 = exact).
 """
@@ -87,16 +89,29 @@ class Alignment:
     # stored hint (diagnostic, not stored)
 
 
-@dataclass
 class Target:
-    """An article text prepared once: the original and its match space."""
+    """An article text prepared once: the original and its match space (computed on first
+    use when made by :meth:`lazy`)."""
 
-    text: str
-    norm: Normalized
+    def __init__(self, text: str, norm: Normalized | None = None):
+        self.text = text
+        self._norm = norm
+
+    @property
+    def norm(self) -> Normalized:
+        if self._norm is None:
+            self._norm = normalize(self.text)
+        return self._norm
 
     @classmethod
     def of(cls, text: str) -> Target:
+        """The text, normalised now."""
         return cls(text, normalize(text))
+
+    @classmethod
+    def lazy(cls, text: str) -> Target:
+        """The text, normalised only if a search needs it."""
+        return cls(text)
 
 
 @dataclass
@@ -130,45 +145,57 @@ def align_excerpt(
     options: AlignOptions = AlignOptions(),
 ) -> Alignment:
     """Place ``excerpt`` in ``main`` (else in ``fallback``); ``prev_end`` is the original end
-    offset in ``main`` of the previous excerpt of the same bookmark, if known."""
+    offset in ``main`` of the previous excerpt of the same bookmark, if known.
+
+    An exact match is looked for in both texts before any edited one: the fallback (the whole
+    page, what the annotator highlighted) holding the excerpt verbatim says more than the main
+    text holding it with edits."""
     query = normalize(excerpt)
     if not query.text:
         return Alignment(ORPHAN, orphan_cause="empty_excerpt")
     hint = hint or Hint()
+    targets = [(_target(t), is_main) for t, is_main in ((main, True), (fallback, False))
+               if t is not None]
+    targets = [(t, is_main) for t, is_main in targets if t.text.strip()]
     best = None
-    for target, is_main in ((main, True), (fallback, False)):
-        if target is None or (isinstance(target, str) and not target.strip()):
-            continue
-        target = target if isinstance(target, Target) else Target.of(target)
-        prev = target.norm.to_match(prev_end) if is_main and prev_end is not None else None
-        ctx = _Context(_contexts(hint), prev)
-        match, rate = _locate(query, excerpt, target, hint, ctx, options)
-        if match is not None:
-            return _result(match, target, excerpt, is_main, options)
-        if rate is not None:
-            best = rate if best is None else min(best, rate)
+    for exact in (True, False):
+        for target, is_main in targets:
+            prev = target.norm.to_match(prev_end) if is_main and prev_end is not None else None
+            ctx = _Context(_contexts(hint), prev)
+            match, rate = _locate(query, excerpt, target, hint, ctx, options, exact)
+            if match is not None:
+                return _result(match, target, excerpt, is_main, options)
+            if rate is not None:
+                best = rate if best is None else min(best, rate)
     score = None if best is None else round(max(0.0, 1.0 - best), 4)
     return Alignment(ORPHAN, best_score=score, orphan_cause="not_found")
 
 
+def _target(t: Target | str) -> Target:
+    return t if isinstance(t, Target) else Target.lazy(t)
+
+
 def _locate(query: Normalized, excerpt: str, t: Target, hint: Hint, ctx: _Context,
-            opts: AlignOptions) -> tuple[_Match | None, float | None]:
-    """The first strategy that places the query, and the best rate seen otherwise."""
+            opts: AlignOptions, exact: bool) -> tuple[_Match | None, float | None]:
+    """The first strategy that places the query (``exact``: the exact step alone, else the
+    steps after it), and the best rate seen otherwise."""
     window = _hint_window(query.text, t, hint)
     if window is not None:
-        match, _ = _search(query.text, excerpt, t.norm.text, *window, _Context([], None), opts)
+        match, _ = _search(query.text, excerpt, t.norm.text, *window, _Context([], None), opts,
+                           exact)
         if match is not None:
             match.strategy = "hint " + match.strategy
             return match, match.rate
-    return _search(query.text, excerpt, t.norm.text, 0, len(t.norm.text), ctx, opts)
+    return _search(query.text, excerpt, t.norm.text, 0, len(t.norm.text), ctx, opts, exact)
 
 
 def _search(q: str, excerpt: str, t: str, lo: int, hi: int, ctx: _Context,
-            opts: AlignOptions) -> tuple[_Match | None, float | None]:
-    """Exact, then pieces, then fuzzy, in match-space ``t[lo:hi]``."""
-    match = _exact(q, t, lo, hi, ctx)
-    if match is None and ELLIPSIS.search(excerpt):
-        match = _pieces(excerpt, t, lo, hi, ctx, opts)
+            opts: AlignOptions, exact: bool) -> tuple[_Match | None, float | None]:
+    """In match-space ``t[lo:hi]``: exact (``exact``), else pieces, then fuzzy."""
+    if exact:
+        match = _exact(q, t, lo, hi, ctx)
+        return match, (match.rate if match else None)
+    match = _pieces(excerpt, t, lo, hi, ctx, opts) if ELLIPSIS.search(excerpt) else None
     best = None  # no fuzzy search tried: nothing to say about how close it came
     if match is None and len(q) >= opts.min_fuzzy:
         match, best = _fuzzy(q, t, lo, hi, ctx, opts)
@@ -451,7 +478,7 @@ class _Page:
     text_hash: str | None = None
     version: str | None = None
     main: Target | None = None
-    fallback: Target | str | None = None  # a string until a miss in main needs it
+    fallback: Target | None = None  # normalised only when a search needs it, once
 
 
 _EXCERPTS = """
@@ -611,10 +638,11 @@ def _page_of(p: dict) -> _Page:
     if not main.strip() and not fallback.strip():
         return _Page(url, "extraction_empty", text_hash=art["text_hash"],
                      version=art["extractor_version"])
-    # The fallback stays a string: align_excerpt normalises it only when the main text
-    # misses (normalising both texts up front was half of the stage's time).
+    # The fallback is normalised only when an excerpt is not verbatim in the main text, and
+    # then once for all the page's excerpts (normalising both texts up front was half of
+    # the stage's time).
     return _Page(url, None, text_hash=art["text_hash"], version=art["extractor_version"],
-                 main=Target.of(main), fallback=fallback if fallback.strip() else None)
+                 main=Target.of(main), fallback=Target.lazy(fallback) if fallback.strip() else None)
 
 
 def _stale(row, page: _Page) -> bool:
@@ -643,8 +671,9 @@ def _values(excerpt_id: str, a: Alignment, page: _Page) -> tuple:
     frag = None
     if a.method != ORPHAN and page.url:
         target = page.main if a.in_main_text else page.fallback
-        text = target.text if isinstance(target, Target) else target
-        frag = fragment_url(page.url, text, a.start, a.end)
+        # the terms come from the page as rendered, whichever text the offsets count in
+        rendered = page.fallback.text if page.fallback else None
+        frag = fragment_url(page.url, target.text, a.start, a.end, page_text=rendered)
     in_main = None if a.in_main_text is None else int(a.in_main_text)
     return (excerpt_id, a.method, a.start, a.end, a.score, a.matched_text, a.prefix, a.suffix,
             in_main, page.text_hash, page.version, frag, a.orphan_cause, a.best_score, now_iso())

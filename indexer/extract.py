@@ -13,7 +13,8 @@ Choices, measured on the 98 real pages of ../shared/corpus/html (see docs/extrac
   the extensive search is what turns a ``© 2019`` line (or a bare ``1996`` in a script) into a
   publication date; with it off, no real date of the 98 pages was lost;
 * the fallback text is the ``<body>`` text without any boilerplate filter (scripts, styles and
-  the like dropped), one line per block element;
+  the like dropped), one line per block element, as a browser renders it (see :func:`page_text`:
+  text-fragment links are built on it);
 * language by langdetect with ``DetectorFactory.seed = 0`` set before every detection.
 
 The work per page is a pure function (:func:`extract_page`), run in a process pool when
@@ -51,7 +52,9 @@ from .store import Store, now_iso
 
 # Bump when what this module stores changes (text layout, fallback text, rules), so that the
 # next run re-extracts every page; trafilatura's own version is part of the key too.
-SCHEMA = 1
+# 2: the fallback text is the page as a browser renders it: non-breaking spaces kept, line
+#    breaks of the source as spaces, elements hidden by `hidden` or an inline display:none out.
+SCHEMA = 2
 TINY_CHARS = 250  # main text shorter than this: status 'tiny' (a teaser, a paywall, a video page)
 
 STATUSES = ("ok", "tiny", "empty", "not_html", "error")
@@ -206,13 +209,27 @@ _BLOCK = {
     "tr",
     "ul",
 }
-_SPACES = re.compile(r"[^\S\n]+")
+# CSS collapses only these (spaces, tabs, line feeds, carriage returns, form feeds): a
+# non-breaking space stays a character of its own, so `«&nbsp; c’est` renders two spaces wide
+# and a browser's find (text fragments) needs both. Keeping them lets fragments match.
+_COLLAPSIBLE = re.compile(r"[ \t\r\f]+")
+_EDGES = " \t\r\f"
+# Hidden on screen, as trafilatura also judges (its main text never holds them): no reader
+# highlights them, and a text fragment built on them would not match.
+_DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
+
+
+def _hidden(el) -> bool:
+    return el.get("hidden") is not None or bool(_DISPLAY_NONE.search(el.get("style") or ""))
 
 
 def page_text(tree) -> str:
     """All the text of ``<body>`` (no boilerplate filter): one line per block element.
 
-    Scripts, styles and other non-text elements are dropped; whitespace is folded inside lines.
+    Scripts, styles and other non-text elements are dropped, and so are elements hidden by a
+    ``hidden`` attribute or an inline ``display: none``; inside a line whitespace is folded the
+    way a browser renders it (runs of spaces, tabs and line breaks become one space, none at
+    either end; non-breaking and other Unicode spaces are kept as they are).
     """
     root = tree.find(".//body")
     if root is None:
@@ -222,20 +239,20 @@ def page_text(tree) -> str:
     for event, el in walker:
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         if event == "start":
-            if tag in _SKIP or not tag:
+            if tag in _SKIP or not tag or (el is not root and _hidden(el)):
                 walker.skip_subtree()
                 continue
             if tag in _BLOCK:
                 parts.append("\n")
-            if el.text:
-                parts.append(el.text)
+            if el.text:  # a line break in the source is a space on screen
+                parts.append(el.text.replace("\n", " "))
         else:
             if tag in _BLOCK:
                 parts.append("\n")
             if el.tail and el is not root:
-                parts.append(el.tail)
-    lines = (_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n"))
-    return "\n".join(line for line in lines if line)
+                parts.append(el.tail.replace("\n", " "))
+    lines = (_COLLAPSIBLE.sub(" ", line).strip(_EDGES) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line.strip())
 
 
 # -- language and dates --------------------------------------------------------------------

@@ -118,6 +118,58 @@ def _edge_cases(name: str, text: str, rng: random.Random):
         yield Case("paragraphs", name, text[s:e], s, e)
 
 
+def outside_cases(aset: AlignSet, per_page: int = 2, seed: int = 99,
+                  pages: dict[str, str] | None = None) -> list[Case]:
+    """Highlights a reader makes outside trafilatura's main text: a sentence of the page text
+    the main text lacks (a caption, a chapeau, a teaser), alone (``outside``), or a heading
+    the main text lacks followed by the start of the paragraph under it (``heading``: a
+    heading the extractor dropped). Menus and button rows are nobody's highlight: lines
+    qualify by :func:`prose_like` / :func:`heading_like`. Lines come from ``pages`` (say, the
+    text a browser shows: a reader highlights only what is on screen), else from the fallback
+    texts; offsets count in that text. A separate random stream: the other cases stay as
+    they are."""
+    from indexer.normalize import normalize_text
+
+    rng = random.Random(seed)
+    cases: list[Case] = []
+    pages = pages or aset.fallbacks
+    for name in sorted(aset.texts):
+        page, main = pages[name], normalize_text(aset.texts[name])
+        lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", page)]
+        absent = [i for i, (s, e) in enumerate(lines) if normalize_text(page[s:e]) not in main]
+        lone = [i for i in absent if prose_like(page[lines[i][0]:lines[i][1]])]
+        for i in rng.sample(lone, min(per_page, len(lone))):
+            cases.append(Case("outside", name, page[lines[i][0]:lines[i][1]], *lines[i]))
+        heads = [i for i in absent if i + 1 < len(lines)
+                 and heading_like(page[lines[i][0]:lines[i][1]])
+                 and len(page[lines[i + 1][0]:lines[i + 1][1]]) >= 80
+                 and normalize_text(page[lines[i + 1][0]:lines[i + 1][1]]) in main]
+        for i in rng.sample(heads, min(per_page, len(heads))):
+            s = lines[i][0]
+            e = _word_end(page, min(lines[i + 1][1], lines[i + 1][0] + rng.randint(60, 160)))
+            cases.append(Case("heading", name, page[s:e], s, e))
+    return cases
+
+
+_GLUED = re.compile(r"[a-zà-ÿ0-9][A-ZÀ-Þ]")  # "24La", "continuLe": two elements, no space
+
+
+def prose_like(line: str) -> bool:
+    """A sentence, not a menu: six words or more, mostly lower case, a comma or a final
+    punctuation mark, and no words glued by markup."""
+    words = line.split()
+    lower = sum(w[:1].islower() for w in words)
+    return (len(words) >= 6 and lower * 2 >= len(words) and bool(re.search(r"[,.!?…:»”]", line))
+            and not _GLUED.search(line))
+
+
+def heading_like(line: str) -> bool:
+    """A heading: two to fifteen words, one of them a lower-case word, none glued by markup."""
+    words = line.split()
+    return (2 <= len(words) <= 15 and any(w[:1].islower() and len(w) > 2 for w in words)
+            and not _GLUED.search(line))
+
+
 # -- spans --------------------------------------------------------------------------------
 
 

@@ -134,6 +134,26 @@ def test_fallback_text_when_main_misses():
     assert align_excerpt("Depuis dix ans", main, fallback).in_main_text is True
 
 
+def test_exact_in_the_page_beats_fuzzy_in_the_main_text():
+    # the page shows a heading the extractor dropped; the reader's highlight starts with it
+    heading = "Une réponse commune"
+    at = TEXT.index("La mutualisation")
+    page = TEXT[:at] + heading + "\n" + TEXT[at:]
+    excerpt = heading + " La mutualisation des moyens apparaît comme une réponse. Plusieurs"
+    main_only = align_excerpt(excerpt, TEXT)  # what the main text alone gives: "ur les projets"
+    assert main_only.method == "fuzzy" and main_only.start < at
+    assert TEXT[main_only.start - 1].isalpha() and TEXT[main_only.start].isalpha()
+    a = align_excerpt(excerpt, TEXT, page)
+    assert (a.method, a.in_main_text, a.score) == ("exact", False, 1.0)
+    assert a.matched_text == page[a.start:a.end] and a.matched_text.startswith(heading + "\n")
+    # verbatim in the main text: the main text still wins, and an edited excerpt found in
+    # neither verbatim stays a fuzzy match in the main text
+    assert align_excerpt("La mutualisation des moyens", TEXT, page).in_main_text is True
+    edited = "La mutualisation des moyen apparaît comme une réponse. Plusieurs réseaux"
+    assert (align_excerpt(edited, TEXT, page).method,
+            align_excerpt(edited, TEXT, page).in_main_text) == ("fuzzy", True)
+
+
 def test_hint_realigns_to_the_same_offsets():
     second = span_of(REPEATED, 1)
     a = align_excerpt(REPEATED, TEXT, prev_end=second[0] - 5)
@@ -288,6 +308,19 @@ def test_set_realigning_with_stored_hint_is_stable(aset):
             b = align_excerpt(c.excerpt, targets[c.doc], hint=hint)
             assert (b.start, b.end, b.method) == (a.start, a.end, a.method), (c, a, b)
             hint = Hint(exact=b.matched_text, prefix=b.prefix, suffix=b.suffix, start=b.start)
+
+
+def test_set_highlights_outside_the_main_text_are_exact_in_the_page(aset):
+    # a sentence the main text lacks, or a dropped heading and the paragraph under it: the
+    # page has them verbatim, which beats an edited match in the main text
+    built, targets, _ = aset
+    pages = {k: Target.of(v) for k, v in built.fallbacks.items()}
+    cases = alignset.outside_cases(built)
+    assert len(cases) >= 60 and {c.category for c in cases} == {"outside", "heading"}
+    for c in cases:
+        a = align_excerpt(c.excerpt, targets[c.doc], pages[c.doc])
+        assert (a.method, a.in_main_text) == ("exact", False), (c, a)
+        assert built.fallbacks[c.doc][a.start:a.end] == c.excerpt, (c, a)
 
 
 def test_hypothesis_sample_main_text_and_footer_in_fallback(shared):

@@ -215,6 +215,18 @@ def test_page_text_has_one_line_per_block_and_no_scripts():
     assert page_text(tree) == "Undeux\ntrois quatre\ncinq\nsix\nfin"
 
 
+def test_page_text_is_the_page_as_a_browser_renders_it():
+    from trafilatura.utils import load_html
+
+    tree = load_html(
+        "<html><body><p>«&nbsp; c’est\n   un   lieu&nbsp;»</p><div hidden>menu</div>"
+        "<p style='color: red; display : none'>caché</p><p>35&nbsp;heures\t et demie</p>"
+        "</body></html>"
+    )
+    # source line breaks and space runs fold to one space; no-break spaces stay characters
+    assert page_text(tree) == "«\u00a0 c’est un lieu\u00a0»\n35\u00a0heures et demie"
+
+
 def test_language_is_deterministic_and_und_when_short():
     text = "Le conseil municipal a voté la création d'un réseau de chaleur alimenté par le centre."
     assert detect_language(text, min_chars=20) == detect_language(text, min_chars=20)
