@@ -77,3 +77,36 @@ def test_the_notebooks_read_the_page_text(outside):
     lines = explore.kwic(home, word, width=30)
     mine = lines[lines["id"] == eid]
     assert not mine.empty and set(mine["source"]) == {"article"}
+
+
+@pytest.mark.shared
+def test_a_real_hypothesis_highlight_outside_the_main_text(shared, tmp_path):
+    """The real Hypothesis sample: "11 November 2016" sits in the page's footer, outside the
+    main text; through import, the saved page, extract and align, every reader shows it in
+    the page's own text around it."""
+    from indexer.cache import Cache
+    from indexer.config import Paths
+    from indexer.extract import extract_all
+    from indexer.localpages import import_local_pages
+
+    folder = shared("corpus", "formats", "hypothesis_api_search_json")
+    home = Paths(tmp_path / "home")
+    import_files(home, [folder / "wikipedia-regression-testing.json"])
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "page.html").write_bytes((folder / "wikipedia-regression-testing.html").read_bytes())
+    with Store(home.db) as store:
+        import_local_pages(store, Cache(home.cache), pages)
+        extract_all(store, Cache(home.cache))
+        align_all(store)
+        eid, start, end, main, page = store.conn.execute(
+            'SELECT e.id, a.start, a."end", ar.text, ar.fallback_text FROM excerpts e'
+            " JOIN alignments a ON a.excerpt_id = e.id JOIN articles ar USING (bookmark_id)"
+            " WHERE e.text = '11 November 2016' AND a.in_main_text = 0").fetchone()
+    assert page[start:end] == "11 November 2016" and main[start:end] != "11 November 2016"
+    view = show(home, eid, context=30)
+    assert view.before == page[start - 30:start] and view.after == page[end:end + 30]
+    build_index(home)
+    hit = next(h for h in search(home, "", scope="excerpts", limit=100, context=30).hits
+               if h.row["id"] == eid)
+    assert (hit.context_before, hit.context_after) == (view.before, view.after)
