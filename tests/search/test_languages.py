@@ -73,7 +73,8 @@ def test_topics_and_terms_drop_each_languages_stop_words(mixed):
 @pytest.mark.shared
 @pytest.mark.slow
 def test_the_real_diigo_csv_before_any_fetch(shared, tmp_path):
-    """8,043 bookmarks, none fetched: German, English and undetermined, not all French."""
+    """8,043 bookmarks, none fetched: German, English and undetermined, not all French; the
+    notes searched with the rest by default, and a scope without a hit says where they are."""
     home = Paths(tmp_path / "home")
     import_files(home, [next(shared("corpus", "formats", "diigo_csv").glob("*.csv"))])
     found = detect_languages(home).languages
@@ -85,6 +86,12 @@ def test_the_real_diigo_csv_before_any_fetch(shared, tmp_path):
     assert search(home, "", filters={"language": ["en"]}, limit=1, engine="tantivy").total > 500
     topics = explore.topics(home, n=5, seed=0)
     assert not {w for ws in topics["terms"] for w in ws} & STOP
+    # the team's own words are searched by default, the 355 sticky notes among them
+    team = search(home, "", facets=["kind"], limit=1, engine="tantivy")
+    assert dict(team.facets["kind"]) == {"description": 4450, "excerpt": 2745, "note": 355}
+    assert search(home, "", scope="notes", limit=1, engine="tantivy").total == 355
+    missed = search(home, "Quellenangabe", scope="excerpts", engine="tantivy")
+    assert missed.total == 0 and missed.hint == "0 excerpts; 1 in notes: --in all"
     with sqlite3.connect(home.db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM bookmarks WHERE language IS NULL").fetchone() \
             == (0,)
