@@ -229,7 +229,7 @@ class _Words:
         self._analyze = analyze
         self.lang = lang
         self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._stops: dict[tuple[str, str], frozenset[str]] = {}
+        self._stops: dict[tuple, frozenset[str]] = {}
 
     def terms(self, word: str, lang: str | None = None) -> tuple[str, ...]:
         key = (word, lang or self.lang)
@@ -247,12 +247,13 @@ class _Words:
         words, or by default, in French, :data:`EXTRA_STOPWORDS` (the French chain already
         drops Snowball's list; spaCy's French list also drops words such as ``ouvert``),
         in any other language spaCy's stop list of it. Cached per language."""
-        key = ("stops", lang)
+        words = None if chosen is None else tuple(chosen)
+        key = (lang, words)
         found = self._stops.get(key)
         if found is None:
-            words = set(EXTRA_STOPWORDS) if lang == "fr" else language_stop_words(lang)
-            found = self._stops[key] = self.stop_terms(
-                words if chosen is None else chosen, lang)
+            if words is None:
+                words = tuple(EXTRA_STOPWORDS) if lang == "fr" else language_stop_words(lang)
+            found = self._stops[key] = self.stop_terms(words, lang)
         return found
 
     def spans(self, text: str, lang: str | None = None) -> list[tuple[int, int, tuple[str, ...]]]:
@@ -437,6 +438,7 @@ def term_counts(
     frame = excerpts(home)
     keys = _group_keys(frame, by, date)
     words = _Words(lang)
+    stopwords = None if stopwords is None else tuple(stopwords)  # read once, per language
     counts: dict[str, Counter] = defaultdict(Counter)
     for text, language, groups in zip(frame["text"], frame["language"], keys):
         if not groups:
@@ -574,6 +576,7 @@ def topics(
     frame = excerpts(home)
     texts = frame["text"].tolist()
     words = _Words(lang)
+    stopwords = None if stopwords is None else tuple(stopwords)  # read once, per language
     analysed = []
     for text, language in zip(texts, frame["language"]):
         doc_lang = _lang(language, lang)

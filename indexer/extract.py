@@ -41,12 +41,7 @@ from trafilatura.utils import load_html
 
 from . import interrupt
 from .cache import Cache
-from .languages import (  # noqa: F401 (LANG_SAMPLE, UND_CHARS: re-exported)
-    LANG_SAMPLE,
-    UND_CHARS,
-    detect_bookmark_languages,
-    detect_language,
-)
+from .languages import detect_bookmark_languages, detect_language
 from .progress import Progress
 from .store import Store, now_iso
 

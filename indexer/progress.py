@@ -7,7 +7,7 @@ chooses the view (:func:`for_stream`):
 
 * :class:`Bar`: one tqdm bar per stage with counts, rate and time left, on a terminal;
 * :class:`Lines`: a plain line every ``every`` items or ``seconds`` seconds, for logs and CI;
-* :class:`Silent`: nothing (``--quiet``, or a library call without a view).
+* :class:`Progress` itself: nothing (``--quiet``, or a library call without a view).
 """
 
 from __future__ import annotations
@@ -30,9 +30,6 @@ class Progress:
     def note(self, line: str) -> None: ...
 
     def finish(self) -> None: ...
-
-
-Silent = Progress
 
 
 class Lines(Progress):

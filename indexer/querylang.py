@@ -53,10 +53,14 @@ class Node:
 
 
 @dataclass(frozen=True)
-class Term(Node):
+class _Word(Node):
     field: str
     text: str
     boost: float = 1.0
+
+
+class Term(_Word):
+    """One indexed word."""
 
 
 @dataclass(frozen=True)
@@ -69,20 +73,12 @@ class Phrase(Node):
     boost: float = 1.0
 
 
-@dataclass(frozen=True)
-class Prefix(Node):
-    field: str
-    text: str
-    boost: float = 1.0
+class Prefix(_Word):
+    """Every indexed word starting with ``text``."""
 
 
-@dataclass(frozen=True)
-class Wildcard(Node):
+class Wildcard(_Word):
     """``*`` any run of characters, ``?`` one character."""
-
-    field: str
-    text: str
-    boost: float = 1.0
 
 
 @dataclass(frozen=True)

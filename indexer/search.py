@@ -28,7 +28,7 @@ from .engines import get_engine
 from .engines.protocol import Narrowing, Stored
 from .errors import IndexMissingError, QueryError, quoted
 from .lifecycle import building, current_build
-from .progress import plural
+from .progress import count, plural
 from .results import SEARCH_COLUMNS, SearchFilters, SearchHit, SearchResults, Snippet
 from .snippets import Snippets
 from .store import Store
@@ -175,7 +175,7 @@ def _check_page(total: int, page: int, limit: int) -> None:
     if page > 1 and (page - 1) * limit >= total:
         pages = max(1, -(-total // limit))
         raise QueryError(f"page {page} is past the last page: {total} hits make "
-                         f"{pages} page{'s' if pages > 1 else ''} of {limit} (--page 1 to {pages})")
+                         f"{count(pages, 'page')} of {limit} (--page 1 to {pages})")
 
 
 @dataclass

@@ -47,6 +47,7 @@ class WhooshSearcher:
             raise FileNotFoundError(str(build)) from exc  # the caller opens the new build
         self.built = datetime.fromtimestamp(stamp, UTC).replace(microsecond=0).isoformat()
         self._docs: dict[str, dict[str, frozenset[int]]] = {}
+        self._counts: dict[str, dict[str, int]] = {}
         self._columns: dict[str, list[str]] = {}
         self._kind_ranges: dict[tuple[str, ...], tuple[int, int] | None] = {}
         reader = self.searcher.reader()
@@ -70,7 +71,10 @@ class WhooshSearcher:
         return cached
 
     def values(self, facet: str) -> dict[str, int]:
-        return {value: len(docs) for value, docs in self.docs(facet).items()}
+        cached = self._counts.get(facet)  # read per filter value a search resolves: once
+        if cached is None:
+            cached = self._counts[facet] = {v: len(d) for v, d in self.docs(facet).items()}
+        return cached
 
     def column(self, fieldname: str) -> list[str]:
         """A sortable field's value for every docnum."""
