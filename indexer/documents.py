@@ -45,6 +45,9 @@ _READ = "ar.status IN ('ok', 'tiny')"
 # else undetermined, which is no language and never French.
 _LANGUAGE = "COALESCE(NULLIF(ar.language, 'und'), b.language, 'und')"
 
+# The same two rules for other readers of the store (the citation exports).
+ARTICLE_READ, DOCUMENT_LANGUAGE = _READ, _LANGUAGE
+
 EXCERPT_SQL = f"""
 SELECT e.id, e.bookmark_id, b.url, b.title, e.annotator, e.text, e.comment,
        al.start, al."end", al.method, al.score, al.matched_text, al.prefix, al.suffix,

@@ -27,14 +27,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Literal
+from typing import IO, Literal
 
 import pandas as pd
 
 from .config import Paths
 from .documents import EXCERPT_COLUMNS, placed_text
 from .errors import QueryError, StoreError
-from .export import excerpt_rows
+from .export import excerpt_rows, write_selection
 from .store import Store
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "alignment_quality",
     "cooccurrence",
     "excerpts",
+    "export",
     "in_context",
     "kwic",
     "orphans",
@@ -195,22 +196,49 @@ def search(
     :class:`~indexer.errors.QueryError` for a malformed query or unknown filter,
     :class:`~indexer.errors.IndexMissingError` when that engine has no index yet.
     """
-    from .search import SEARCH_COLUMNS, OpenIndex
+    from .search import SEARCH_COLUMNS, search_all
     from .search import search as run
 
-    paths = _paths(home)
-    with OpenIndex(paths, engine) as searcher:
-        def ask(n: int):
-            return run(searcher, query, filters=filters, scope=scope, sort=sort, since=since,
-                       until=until, limit=n, page=1, context=context)
-
-        results = ask(limit or 100)
-        if limit is None and results.total > len(results.hits):
-            results = ask(results.total)
-        rows = results.rows()
-    frame = pd.DataFrame(rows, columns=SEARCH_COLUMNS)
+    asked = {"filters": filters, "scope": scope, "sort": sort, "since": since, "until": until,
+             "context": context, "engine": engine}
+    if limit is None:
+        results = search_all(_paths(home), query, **asked)
+    else:
+        results = run(_paths(home), query, limit=limit, page=1, **asked)
+    frame = pd.DataFrame(results.rows(), columns=SEARCH_COLUMNS)
     frame.attrs.update(total=results.total, hint=results.hint)  # where hits are, when none
     return frame
+
+
+def export(
+    home: Home,
+    fmt: str,
+    out: str | os.PathLike | IO[str] | None = None,
+    query: str | None = None,
+    *,
+    scope: str = "team",
+    since: str | None = None,
+    until: str | None = None,
+    engine: str | None = None,
+    **filters: str | Sequence[str],
+) -> int:
+    """Export the store, or every hit of a search, in ``fmt`` (``csljson``, ``ris``,
+    ``bibtex``, ``w3c``, ``hypothesis``, or the rows: ``jsonl``, ``csv``); how many items.
+
+    With no ``query`` and no filter (``filters`` as for :func:`search`), the whole store;
+    else every hit of the search (``query`` may be ``""`` for all documents that pass the
+    filters). ``out``: a path, an open text stream, or None for stdout. What a hit selects:
+    :func:`indexer.export.write_selection`.
+    """
+    from .search import search_all
+
+    paths = _paths(home)
+    rows = None
+    if query is not None or filters or since or until:
+        rows = search_all(paths, query or "", filters=filters, scope=scope, since=since,
+                          until=until, engine=engine).rows()
+    with _store(paths) as store:
+        return write_selection(store, fmt, out, rows=rows)
 
 
 # -- analysed words ---------------------------------------------------------------------------

@@ -1,7 +1,16 @@
-"""Excerpts with their alignments, as rows: JSON Lines or CSV (optionally for a French Excel).
+"""Every export of the store or of a search's hits, in one of :data:`FORMATS`.
 
-One row per excerpt, with the columns of :data:`EXCERPT_COLUMNS`. The same writer serves
-search results (:func:`write_rows`), so that every export of the project has one shape.
+:func:`write_selection` is the one door (the CLI's ``export`` and ``search --format``, the
+notebooks' :func:`indexer.explore.export`, the reading room): the whole store, or the rows of
+a search, in any format:
+
+* ``jsonl``, ``csv``: one row per excerpt (or per hit), the columns of
+  :data:`EXCERPT_COLUMNS` (hits: :data:`indexer.results.SEARCH_COLUMNS`), by
+  :func:`write_rows`, so that every row export of the project has one shape;
+* ``csljson``, ``ris``, ``bibtex``: one citation per work (:mod:`indexer.citations`);
+* ``w3c``, ``hypothesis``: one annotation per excerpt (:mod:`indexer.annotations`).
+
+Which works, excerpts and notes a set of hits selects: :class:`indexer.works.Selection`.
 
 CSV details: ``tags`` are joined with ``", "``; missing values are empty cells; ``excel=True``
 writes a UTF-8 byte-order mark and ``;`` as separator, which is what a French Excel or
@@ -20,13 +29,29 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from . import annotations, citations
 from .documents import EXCERPT_COLUMNS, excerpt_records
 from .errors import InputError
+from .results import SEARCH_COLUMNS
 from .store import Store
+from .works import Selection, load_works
 
-__all__ = ["EXCERPT_COLUMNS", "FORMATS", "excerpt_rows", "export_excerpts", "write_rows"]
+__all__ = ["EXCERPT_COLUMNS", "FORMATS", "excerpt_rows", "export_excerpts", "write_rows",
+           "write_selection"]
 
-FORMATS = ("jsonl", "csv")
+ROW_FORMATS = ("jsonl", "csv")
+# Writers of works: (works, text stream) -> how many items written.
+WORK_WRITERS = {
+    "csljson": citations.write_csljson,
+    "ris": citations.write_ris,
+    "bibtex": citations.write_bibtex,
+    "w3c": annotations.write_w3c,
+    "hypothesis": annotations.write_hypothesis,
+}
+FORMATS = ROW_FORMATS + tuple(WORK_WRITERS)
+# What one item of each format is, for the messages of the CLI.
+UNITS = {"jsonl": "row", "csv": "row", "csljson": "work", "ris": "work", "bibtex": "work",
+         "w3c": "annotation", "hypothesis": "annotation"}
 
 
 def excerpt_rows(store: Store) -> Iterator[dict]:
@@ -52,8 +77,8 @@ def write_rows(
     :data:`EXCERPT_COLUMNS`; keys outside it are ignored, missing keys are empty. ``excel``
     (CSV only) adds a UTF-8 BOM and uses ``;`` as the separator.
     """
-    if fmt not in FORMATS:
-        raise InputError(fmt, f"unknown export format; use one of {', '.join(FORMATS)}")
+    if fmt not in ROW_FORMATS:
+        raise InputError(fmt, f"unknown row format; use one of {', '.join(ROW_FORMATS)}")
     cols = columns or EXCERPT_COLUMNS
     with _open(out, bom=excel and fmt == "csv") as stream:
         if fmt == "jsonl":
@@ -64,6 +89,30 @@ def write_rows(
 def export_excerpts(store: Store, fmt: str, out=None, excel: bool = False) -> int:
     """Every excerpt of ``store`` with its alignment, written by :func:`write_rows`."""
     return write_rows(excerpt_rows(store), fmt, out, excel=excel)
+
+
+def write_selection(store: Store, fmt: str, out: str | Path | IO[str] | None = None,
+                    rows: Iterable[dict] | None = None, excel: bool = False) -> int:
+    """Write the whole store (``rows`` None) or a search's hits as ``fmt``; how many items.
+
+    ``rows`` are search rows (at least ``id``, ``bookmark_id`` and ``kind``: those of
+    :meth:`indexer.results.SearchResults.rows`). ``jsonl``/``csv`` write them as they are
+    (the store: one row per excerpt); the other formats write what they select
+    (:meth:`indexer.works.Selection.from_rows`): for a citation one work per bookmark hit,
+    with the excerpts and notes that were hit, or all of them when the bookmark itself (its
+    description or article) was; for an annotation format those excerpts and notes. ``out``
+    is a path (written whole or not at all), a text stream, or None for stdout. ``excel``
+    applies to ``csv`` only. The count is of rows, works or annotations (:data:`UNITS`).
+    """
+    if fmt not in FORMATS:
+        raise InputError(fmt, f"unknown export format; use one of {', '.join(FORMATS)}")
+    if fmt in ROW_FORMATS:
+        if rows is None:
+            return export_excerpts(store, fmt, out, excel=excel)
+        return write_rows(rows, fmt, out, excel=excel, columns=SEARCH_COLUMNS)
+    selection = None if rows is None else Selection.from_rows(rows)
+    with _open(out, bom=False) as stream:
+        return WORK_WRITERS[fmt](load_works(store, selection), stream)
 
 
 def _write_jsonl(rows: Iterable[dict], cols: list[str], stream: IO[str]) -> int:

@@ -36,7 +36,7 @@ from .store import Store
 __all__ = [
     "SCOPES", "SEARCH_COLUMNS", "SORTS", "ExcerptView", "FacetCounts", "OpenIndex",
     "SearchFilters", "SearchHit", "SearchResults", "Snippet", "facets", "open_searcher",
-    "search", "show",
+    "search", "search_all", "show",
 ]
 
 # What a search looks in: by default what the team wrote and highlighted (excerpts,
@@ -152,6 +152,23 @@ def search(
         results = SearchResults(query, found.total, hits, found.facets, s.built, page, limit)
         if not found.total:
             results.hint = _elsewhere(s, q, scope, narrowing) or _hint(s, q, wanted, narrowing)
+        return results
+    finally:
+        if own:
+            s.close()
+
+
+def search_all(paths: Paths | OpenIndex, query: str = "", *, engine: str | None = None,
+               first: int = 1000, **options: Any) -> SearchResults:
+    """Every hit of a query on one page (what an export of a result set wants): a first page
+    of ``first`` hits, then, when there are more, one page as large as the total. ``options``
+    are :func:`search`'s, but ``limit`` and ``page``."""
+    own = not isinstance(paths, OpenIndex)
+    s = OpenIndex(paths, engine) if own else paths
+    try:
+        results = search(s, query, limit=first, page=1, **options)
+        if results.total > len(results.hits):
+            results = search(s, query, limit=results.total, page=1, **options)
         return results
     finally:
         if own:

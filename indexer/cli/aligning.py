@@ -1,6 +1,6 @@
 """``indexer align``, ``indexer orphans`` and ``indexer export``: thin layers over
 :func:`indexer.align.align_all`, :func:`indexer.align.orphans` and
-:func:`indexer.export.export_excerpts`."""
+:func:`indexer.export.write_selection`."""
 
 from __future__ import annotations
 
@@ -77,19 +77,30 @@ def orphans(
     say(ctx, count(len(rows), "orphan"))
 
 
+EXPORT_HELP = ("jsonl or csv (a row per excerpt), csljson, ris or bibtex (a citation per "
+               "work, for Zotero), w3c or hypothesis (an annotation per excerpt).")
+
+
+def check_export_format(fmt: str, excel: bool, allowed: tuple[str, ...] = ()) -> None:
+    """One error line for a format nobody writes, or --excel with anything but CSV."""
+    known = allowed + export_mod.FORMATS
+    if fmt not in known:
+        fail(f"unknown --format {quoted(fmt)}; use one of {', '.join(known)}", 2)
+    if excel and fmt != "csv":
+        fail("--excel only applies to --format csv", 2)
+
+
 @app.command("export")
 def export_cmd(
     ctx: typer.Context,
-    format: str = typer.Option("jsonl", "--format", "-f", help="jsonl or csv."),
+    format: str = typer.Option("jsonl", "--format", "-f", help=EXPORT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
     excel: bool = typer.Option(False, "--excel", help="CSV for a French Excel: UTF-8 BOM and ';'."),
 ) -> None:
-    """Write one row per excerpt with its alignment (JSON Lines or CSV)."""
-    if format not in export_mod.FORMATS:
-        fail(f"unknown --format {quoted(format)}; use {' or '.join(export_mod.FORMATS)}", 2)
-    if excel and format != "csv":
-        fail("--excel only applies to --format csv", 2)
+    """Export the whole store: excerpt rows, citations (Zotero) or annotations."""
+    check_export_format(format, excel)
     with Store(store_paths(ctx).db) as store:
-        n = export_mod.export_excerpts(store, format, output, excel=excel)
+        n = export_mod.write_selection(store, format, output, excel=excel)
     if output is not None:
-        say(ctx, f"{count(n, 'excerpt')} written to {output}")
+        unit = "excerpt" if format in export_mod.ROW_FORMATS else export_mod.UNITS[format]
+        say(ctx, f"{count(n, unit)} written to {output}")

@@ -13,11 +13,15 @@ from .. import search as search_mod
 from ..documents import FACETS
 from ..entities import EntitySummary, compute_entities
 from ..errors import quoted
-from ..export import write_rows
+from ..export import UNITS, WORK_WRITERS, write_rows, write_selection
 from ..progress import count
-from . import app, engine_option, fail, progress, store_paths
+from ..store import Store
+from . import app, engine_option, fail, progress, say, store_paths
+from .aligning import check_export_format
 
-FORMATS = ("table", "json", "jsonl", "csv")
+FORMAT_HELP = ("table, json, jsonl or csv (this page of hits); csljson, ris, bibtex (a "
+               "citation per work hit), w3c or hypothesis (an annotation per excerpt hit): "
+               "these five take every hit, whatever --limit and --page.")
 TABLE_FACETS = ["tag", "annotator", "author", "site", "language", "year"]
 SCOPE_HELP = ("Where to look: team (what the team wrote: excerpts, descriptions and notes), "
               "excerpts, descriptions, notes, articles or all.")
@@ -140,27 +144,41 @@ def search_cmd(
     limit: int = typer.Option(10, "--limit", help="Hits per page."),
     page: int = typer.Option(1, "--page", help="Page number (from 1)."),
     context: int = typer.Option(200, "--context", help="Article chars around an excerpt."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
+    fmt: str = typer.Option("table", "--format", "-f", help=FORMAT_HELP),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write to this file."),
     excel: bool = typer.Option(False, "--excel", help="CSV for a French Excel: UTF-8 BOM, ';'."),
     engine: str | None = engine_option(),
 ) -> None:
     """Search what the team wrote (or the articles) with filters and facet counts."""
-    if fmt not in FORMATS:
-        fail(f"unknown --format {quoted(fmt)}; use one of {', '.join(FORMATS)}", 2)
+    check_export_format(fmt, excel, allowed=("table", "json"))
     filters = {"tag": tag, "annotator": annotator, "author": author, "site": site,
                "entity": entity, "language": [lang] if lang else []}
+    asked = {"filters": filters, "scope": scope, "sort": sort, "since": since, "until": until,
+             "context": context, "engine": engine}
+    if fmt in WORK_WRITERS:
+        _export_hits(ctx, query, fmt, output, asked)
+        return
     results = search_mod.search(
-        store_paths(ctx), query, filters=filters, scope=scope, sort=sort, since=since, until=until,
-        limit=limit, page=page, facets=TABLE_FACETS if fmt in ("table", "json") else None,
-        context=context, engine=engine,
+        store_paths(ctx), query, limit=limit, page=page,
+        facets=TABLE_FACETS if fmt in ("table", "json") else None, **asked,
     )
     if fmt == "table" and output is None:
         _print_table(results, colour=sys.stdout.isatty())
     elif fmt == "table":
-        fail("-o needs a machine format: --format json, jsonl or csv", 2)
+        fail("-o needs a machine format: --format json, jsonl, csv or an export format", 2)
     else:
         _write_machine(results, fmt, output, excel)
+
+
+def _export_hits(ctx: typer.Context, query: str, fmt: str, output: Path | None,
+                 asked: dict) -> None:
+    """Every hit of the query, written as citations or annotations."""
+    paths = store_paths(ctx)
+    results = search_mod.search_all(paths, query, **asked)
+    with Store(paths.db) as store:
+        n = write_selection(store, fmt, output, rows=results.rows())
+    where = f" to {output}" if output is not None else ""
+    say(ctx, f"{count(results.total, 'hit')}: {count(n, UNITS[fmt])} written{where}")
 
 
 @app.command("facets")
