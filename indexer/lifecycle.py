@@ -105,9 +105,10 @@ def current_build(engine, paths: Paths) -> Path | None:
             return None
         try:
             target = Path(os.path.realpath(link))
-        except OSError:
+            found = engine.is_build(target)
+        except OSError:  # removed while we looked (Whoosh reads its TOC file): look again
             continue
-        if engine.is_build(target):
+        if found:
             return target
         if Path(os.path.realpath(link)) == target:  # not a swap: the build is really gone
             return None
