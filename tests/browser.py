@@ -118,6 +118,9 @@ class Browser:
         options.binary_location = str(CHROMIUM)
         for flag in [*self.flags(), f"--user-data-dir={self._profile}"]:
             options.add_argument(flag)
+        # a real page's script may open an alert (one does when a resource it wants is
+        # refused, depending on timing): dismiss it rather than fail the next command
+        options.set_capability("unhandledPromptBehavior", "dismiss")
         if not self.javascript:
             options.add_experimental_option(
                 "prefs", {"profile.managed_default_content_settings.javascript": 2})
