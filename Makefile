@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOME_DIR := $(CURDIR)
 DEMO_EXPORT := corpus/exports/qn2019-association.txt
 
-.PHONY: demo test install bench notebooks lint clean
+.PHONY: demo test install bench notebooks serve screenshots lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ demo: $(STAMP)
 	$(IX) search "l'etat" --limit 2
 	$(IX) search '"data centers"' --limit 1 --context 120
 	$(IX) facets 'plateforme OR plateformes' --field site --field entity --top 5
+	@echo
+	@echo "To read it in a browser: make serve  (or: $(IX) serve), then open http://127.0.0.1:8000/"
+
+# The reading room on this home (loopback only; see docs/reader.md to serve a team).
+serve: $(STAMP)
+	$(IX) serve
+
+# The README's screenshots, taken by the browser tests, written into docs/img.
+screenshots: $(STAMP)
+	INDEXER_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/web/test_reader_browser.py -k screenshots
 
 # The browser the web tests use (Debian's chromium, when run as root; else they skip), the
 # architecture (import-linter contracts in pyproject.toml), then the suite.
@@ -43,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_analysis
 	$(BIN)/python -m bench.bench_align
 	$(BIN)/python -m bench.bench_engines 10000
+	$(BIN)/python -m bench.bench_web 10000 --merge
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pip install -q jupyterlab

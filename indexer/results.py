@@ -101,7 +101,19 @@ class SearchResults:
     page: int = 1
     limit: int = 10
     hint: str | None = None
+    # what the hint says, as data (for a page in another language than the CLI's):
+    # {"elsewhere": [(kind, n)...]} | {"unfiltered": n} | {"near": [(word, near)...]}
+    hint_detail: dict[str, Any] = field(default_factory=dict)
 
     def rows(self) -> list[dict[str, Any]]:
         """The hits as rows of :data:`SEARCH_COLUMNS` (for :func:`indexer.export.write_rows`)."""
         return [h.as_row(self.query, self.index_built) for h in self.hits]
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON document of ``indexer search --format json`` (and the web reader's)."""
+        return {
+            "query": self.query, "total": self.total, "page": self.page,
+            "index_built": self.index_built, "hint": self.hint,
+            "facets": {k: [[v, c] for v, c in vc] for k, vc in self.facets.items()},
+            "hits": self.rows(),
+        }

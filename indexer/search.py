@@ -57,13 +57,14 @@ class OpenIndex:
     Reuse one across searches (notebooks, benchmarks, the web reader) to pay the caches
     once; close it, or use it as a context manager. ``engine``: ``whoosh`` or ``tantivy``
     (default: ``$INDEXER_ENGINE``, else Whoosh). Raises :class:`IndexMissingError` when that
-    engine has no index yet.
+    engine has no index yet. ``build`` is the build directory it opened (a rebuild swaps in
+    another: compare with :func:`indexer.lifecycle.current_build`).
     """
 
     def __init__(self, paths: Paths, engine: str | None = None):
         self.paths = paths
         self.engine = get_engine(engine)
-        self.searcher = _open(self.engine, paths)
+        self.searcher, self.build = _open(self.engine, paths)
         self.built = self.searcher.built
         self.parser = querylang.Parser(self.searcher.fields)
         self.snippets = Snippets()
@@ -96,7 +97,7 @@ def _open(engine, paths: Paths):
             raise IndexMissingError(f"no {engine.name} index under {home}: "
                                     f"run `indexer index --engine {engine.name}` first")
         try:
-            return engine.open(paths, build)
+            return engine.open(paths, build), build
         except OSError:
             # a rebuild swapped `current` and removed this build between our steps: the next
             # attempt opens the new one (open files, once held, stay readable)
@@ -151,7 +152,8 @@ def search(
         _check_page(found.total, page, limit)
         results = SearchResults(query, found.total, hits, found.facets, s.built, page, limit)
         if not found.total:
-            results.hint = _elsewhere(s, q, scope, narrowing) or _hint(s, q, wanted, narrowing)
+            results.hint, results.hint_detail = (_elsewhere(s, q, scope, narrowing)
+                                                 or _hint(s, q, wanted, narrowing))
         return results
     finally:
         if own:
@@ -268,7 +270,10 @@ def _unknown_value_message(s: OpenIndex, name: str, value: str, folded: dict) ->
     return f"no {name} {quoted(value)} in the index (see `indexer facets --field {name}`)"
 
 
-def _elsewhere(s: OpenIndex, q: querylang.Node, scope: str, narrowing: Narrowing) -> str | None:
+Hint = tuple[str | None, dict]  # the CLI's line, and what it says as data
+
+
+def _elsewhere(s: OpenIndex, q: querylang.Node, scope: str, narrowing: Narrowing) -> Hint | None:
     """Where the hits are when the scope has none: ``0 excerpts; 2 in articles: --in all``."""
     if narrowing.kinds is None:
         return None
@@ -277,25 +282,26 @@ def _elsewhere(s: OpenIndex, q: querylang.Node, scope: str, narrowing: Narrowing
     if not kinds:
         return None
     where = ", ".join(f"{n} in {plural(2, kind)}" for kind, n in kinds)
-    return f"0 {SCOPE_WORDS.get(scope, scope)}; {where}: --in all"
+    return f"0 {SCOPE_WORDS.get(scope, scope)}; {where}: --in all", {"elsewhere": kinds}
 
 
-def _hint(s: OpenIndex, q: querylang.Node, wanted: SearchFilters,
-          narrowing: Narrowing) -> str | None:
+def _hint(s: OpenIndex, q: querylang.Node, wanted: SearchFilters, narrowing: Narrowing) -> Hint:
     """Why nothing matched, and what might: a filter that empties the set, or a near word."""
     if narrowing.filters:
         unfiltered = s.searcher.count(q)
         if unfiltered:
             names = ", ".join(f"--{k}" for k, _ in wanted.items())
-            return f"{unfiltered} hit(s) without the filters ({names})"
+            return (f"{unfiltered} hit(s) without the filters ({names})",
+                    {"unfiltered": unfiltered})
     suggestions = []
     for word in querylang.hint_words(q):
         near = s.searcher.suggest(word)
         if near and near != word:
-            suggestions.append(f"{word} -> {near}")
+            suggestions.append((word, near))
     if suggestions:
-        return "no hit; near words in the index: " + ", ".join(suggestions)
-    return None
+        shown = ", ".join(f"{word} -> {near}" for word, near in suggestions)
+        return "no hit; near words in the index: " + shown, {"near": suggestions}
+    return None, {}
 
 
 # -- snippets and context -----------------------------------------------------------------
@@ -332,7 +338,7 @@ def _article_texts(paths: Paths, bookmark_ids: set[str]) -> dict:
     """Article texts of these bookmarks, from the store (the index does not keep them)."""
     if not bookmark_ids or not paths.db.exists():
         return {}
-    with Store(paths.db) as store:
+    with Store(paths.db, readonly=True) as store:
         return article_texts(store, bookmark_ids)
 
 

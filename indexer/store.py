@@ -214,8 +214,11 @@ def bookmark_id(rec: BookmarkRecord) -> str:
 class Store:
     """An open store. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
+        if readonly:
+            self._open_readonly()
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per batch.
@@ -227,6 +230,23 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
         self.migrate()
+
+    def _open_readonly(self) -> None:
+        """A connection that cannot write (the web reader's): no migration, and a store of
+        another schema version is refused rather than read with the wrong columns."""
+        if not self.path.exists():
+            raise StoreError(f"{self.path}: no store here: run `indexer build EXPORT` first")
+        try:
+            self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                        isolation_level=None, timeout=30)
+            self.conn.row_factory = sqlite3.Row
+            version = self.version
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
+        if version != SCHEMA_VERSION:
+            self.conn.close()
+            raise StoreError(f"{self.path}: schema version {version}, this tool reads "
+                             f"{SCHEMA_VERSION}: run `indexer status` once to upgrade it")
 
     def __enter__(self) -> "Store":
         return self

@@ -43,6 +43,7 @@ METAVARS = {
     "delay": "SECONDS", "timeout": "SECONDS", "deadline": "SECONDS", "wait": "SECONDS",
     "scope": "SCOPE", "sort": "ORDER", "field": "FACET", "lang": "LANG", "cause": "CAUSE",
     "archive_url": "URL", "skip": "STAGE", "encoding": "ENCODING", "delimiter": "CHAR",
+    "host": "ADDRESS", "port": "PORT",
 }
 
 
@@ -179,7 +180,7 @@ def engine_option():
 
 
 # Command modules register themselves on `app` when imported.
-from . import aligning, corpus, extracting, fetching, pipeline, searching  # noqa: E402,F401
+from . import aligning, corpus, extracting, fetching, pipeline, searching, serving  # noqa: E402,F401
 
 
 def hoist_globals(argv: list[str]) -> list[str]:

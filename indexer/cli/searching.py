@@ -110,13 +110,7 @@ def _print_table(results, colour: bool, top: int = 8) -> None:
 
 def _write_machine(results, fmt: str, output: Path | None, excel: bool) -> None:
     if fmt == "json":
-        payload = {
-            "query": results.query, "total": results.total, "page": results.page,
-            "index_built": results.index_built, "hint": results.hint,
-            "facets": {k: [[v, c] for v, c in vc] for k, vc in results.facets.items()},
-            "hits": results.rows(),
-        }
-        text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+        text = json.dumps(results.payload(), ensure_ascii=False, indent=2) + "\n"
         if output:
             output.write_text(text, encoding="utf-8")
         else:
