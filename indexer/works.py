@@ -48,6 +48,10 @@ class Quote:
     suffix: str | None = None
     in_main_text: bool | None = None
     fragment_url: str | None = None
+    score: float | None = None  # the alignment's (1.0 exact, below for fuzzy)
+    matched_text: str | None = None  # the article's text at [start, end)
+    orphan_cause: str | None = None
+    best_score: float | None = None  # an orphan's nearest miss
 
     @property
     def placed(self) -> bool:
@@ -148,7 +152,8 @@ _QUOTES_SQL = """
 SELECT e.id, e.text, e.annotator, e.created_at, e.comment, e.prefix AS source_prefix,
        e.suffix AS source_suffix, e.source_id, e.hint_start AS source_start,
        e.hint_end AS source_end, al.method, al.start, al."end",
-       al.prefix, al.suffix, al.in_main_text, al.fragment_url
+       al.prefix, al.suffix, al.in_main_text, al.fragment_url, al.score, al.matched_text,
+       al.orphan_cause, al.best_score
 FROM excerpts e LEFT JOIN alignments al ON al.excerpt_id = e.id
 WHERE e.bookmark_id = ? ORDER BY e.seq
 """

@@ -8,8 +8,9 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode, urlsplit
 
-from ..reading import Reading, ReadExcerpt
+from ..reading import Reading, in_page_text
 from ..results import SearchResults, Snippet
+from ..works import Quote
 from .state import FACET_ORDER, PAGE_SIZE, SearchState
 
 FACETS = FACET_ORDER
@@ -142,28 +143,27 @@ def _facet(state: SearchState, name: str, counts: list[tuple[str, int]]) -> list
 
 
 def article_page(reading: Reading, back: str = "") -> dict:
-    """The article page's data: metadata, the text in runs with their excerpts, the margin
+    """The article page's data: the work, the text in runs with their excerpts, the margin
     list, the passages outside the main text and the orphans."""
-    by_id = {e.id: e for e in reading.excerpts}
+    work = reading.work
+    by_id = {q.id: q for q in work.quotes}
     runs = [{"text": s.text, "excerpts": " ".join(s.excerpts), "anchors": s.first_of,
              "fuzzy": any(by_id[i].method == "fuzzy" for i in s.excerpts),
              "overlap": len(s.excerpts) > 1} for s in reading.segments]
-    b = reading.bookmark
     return {
-        "reading": reading, "bookmark": b, "back": local_link(back) or "/",
-        "state": SearchState(),
-        "title": b.get("title") or (reading.article or {}).get("title") or "",
-        "url": safe_link(b.get("url")), "archived": safe_link(reading.archived_url),
-        "runs": runs, "margin": [_margin(e) for e in reading.excerpts],
+        "reading": reading, "work": work, "back": local_link(back) or "/",
+        "state": SearchState(), "url": safe_link(work.url),
+        "archived": safe_link(work.archived_url),
+        "runs": runs, "margin": [_margin(q) for q in work.quotes],
         "passages": [{"id": p.excerpt_id, "before": p.before, "text": p.text,
-                      "after": p.after, "excerpt": by_id[p.excerpt_id]}
+                      "after": p.after, "quote": by_id[p.excerpt_id]}
                      for p in reading.passages],
-        "orphans": [_margin(e) for e in reading.orphans],
-        "tag_links": [(t, SearchState(filters=(("tag", (t,)),)).url()) for t in reading.tags],
+        "orphans": [_margin(q) for q in reading.orphans],
+        "tag_links": [(t, SearchState(filters=(("tag", (t,)),)).url()) for t in work.tags],
     }
 
 
-def _margin(e: ReadExcerpt) -> dict:
-    where = "page" if e.in_page_text else ("main" if e.placed else "orphan")
-    return {"excerpt": e, "where": where, "fragment": safe_link(e.fragment_url),
-            "score": f"{e.score:.2f}" if e.score is not None else None}
+def _margin(q: Quote) -> dict:
+    where = "page" if in_page_text(q) else ("main" if q.placed else "orphan")
+    return {"excerpt": q, "where": where, "fragment": safe_link(q.fragment_url),
+            "score": f"{q.score:.2f}" if q.score is not None else None}
