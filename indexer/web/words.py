@@ -81,7 +81,9 @@ FR = {
     "in_original": "voir dans la page d'origine",
     "comment": "commentaire",
     "author": "auteur", "published": "publié le", "language": "langue",
-    "languages": {"fr": "français", "en": "anglais", "und": "indéterminée"},
+    "languages": {"fr": "français", "en": "anglais", "de": "allemand", "es": "espagnol",
+                  "it": "italien", "nl": "néerlandais", "pt": "portugais", "ca": "catalan",
+                  "und": "indéterminée"},
     # errors
     "bad_query": "Requête incorrecte",
     "not_found": "Introuvable",

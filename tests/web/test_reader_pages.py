@@ -444,3 +444,19 @@ def test_serve_command_refuses_in_one_line(bundled, tmp_path):
     proc = _serve(empty)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1 and err.count("\n") == 1 and "indexer index" in err
+
+
+def test_a_library_without_annotators_reads_cleanly(tmp_path, fixtures):
+    """A Diigo library export names nobody (it is one person's): the hit lines hold only what
+    is known, with no empty separators, and the dates are French."""
+    home = Paths(tmp_path)
+    import_files(home, [fixtures / "diigo_small.csv"])
+    detect_languages(home)
+    build_index(home)
+    with Reader(home) as reader:
+        doc = page(reader, "/?in=all")
+        metas = [" ".join(m.text_content().split()) for m in doc.cssselect("li.hit .meta")]
+    assert metas and total(doc) == len(metas)
+    for meta in metas:
+        assert "· ·" not in meta and not meta.startswith("·") and not meta.endswith("·"), meta
+    assert any(any(m in meta for m in words("fr")["months"]) for meta in metas)
