@@ -154,13 +154,21 @@ def article_page(reading: Reading, back: str = "") -> dict:
         "reading": reading, "work": work, "back": local_link(back) or "/",
         "state": SearchState(), "url": safe_link(work.url),
         "archived": safe_link(work.archived_url),
-        "runs": runs, "margin": [_margin(q) for q in work.quotes],
+        "runs": runs, "margin": [_margin(q) for q in sorted(work.quotes, key=_reading_order)],
         "passages": [{"id": p.excerpt_id, "before": p.before, "text": p.text,
                       "after": p.after, "quote": by_id[p.excerpt_id]}
                      for p in reading.passages],
         "orphans": [_margin(q) for q in reading.orphans],
         "tag_links": [(t, SearchState(filters=(("tag", (t,)),)).url()) for t in work.tags],
     }
+
+
+def _reading_order(q: Quote) -> tuple:
+    """The margin follows the text: excerpts of the main text by place, then those of the
+    rest of the page, then the ones not placed (in the order they were saved)."""
+    if q.placed:
+        return (1 if in_page_text(q) else 0, q.start)
+    return (2, 0)
 
 
 def _margin(q: Quote) -> dict:

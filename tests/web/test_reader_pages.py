@@ -460,3 +460,19 @@ def test_a_library_without_annotators_reads_cleanly(tmp_path, fixtures):
     for meta in metas:
         assert "· ·" not in meta and not meta.startswith("·") and not meta.endswith("·"), meta
     assert any(any(m in meta for m in words("fr")["months"]) for meta in metas)
+
+
+@pytest.mark.shared
+def test_the_margin_follows_the_text(real):
+    built, reader = real
+    rows = excerpts_of(built.home)
+    for bid in {r["bookmark_id"] for r in rows}:
+        doc = page(reader, f"/b/{bid}")
+        listed = [li.get("id")[2:] for li in doc.cssselect("aside.margin li")]
+        by_id = {r["id"]: r for r in rows}
+        main = [i for i in listed if by_id[i]["method"] in ("exact", "fuzzy")
+                and by_id[i]["in_main_text"]]
+        assert main == sorted(main, key=lambda i: by_id[i]["start"])
+        kinds = [0 if i in main else 2 if by_id[i]["method"] not in ("exact", "fuzzy") else 1
+                 for i in listed]
+        assert kinds == sorted(kinds)
