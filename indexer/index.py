@@ -18,7 +18,16 @@ from .lifecycle import IndexSummary, current_build, run_build
 from .lifecycle import build_lock as _lock
 from .progress import Progress
 
-__all__ = ["IndexSummary", "build_index", "build_lock", "current_dir"]
+__all__ = ["IndexSummary", "advise_engine", "build_index", "build_lock", "current_dir"]
+
+# Past about this many documents Whoosh's p95 with facets passes half a second on a 2-core
+# machine, where tantivy's stays near 10 ms (bench/bench_engines.py, docs/benchmarks.md:
+# 421.5 ms against 6.4 ms at 106,013 documents; the issue's re-run the same week, 869 ms).
+WHOOSH_COMFORT = 100_000
+ADVICE = ("note: {n:,} documents: at this size Whoosh, the default engine, takes about half a "
+          "second a search (p95, two cores) where tantivy takes about 10 ms: build it with "
+          "`indexer index --engine tantivy`, then search with --engine tantivy or "
+          "INDEXER_ENGINE=tantivy (docs/engines.md). Said once for this home.")
 
 
 def build_index(
@@ -52,3 +61,18 @@ def build_lock(paths: Paths, engine: str | None = None, wait: float = 0.0) -> It
 def current_dir(paths: Paths, engine: str | None = None) -> Path | None:
     """The build directory ``engine``'s ``current`` points to, or None without an index."""
     return current_build(get_engine(engine), paths)
+
+
+def advise_engine(paths: Paths, summary: IndexSummary,
+                  threshold: int = WHOOSH_COMFORT) -> str | None:
+    """The one-line advice to switch to tantivy, the first time a Whoosh index of this home
+    holds ``threshold`` documents or more (then remembered in ``index/.engine-advice``, so
+    it is said once); None otherwise."""
+    if summary.engine != "whoosh" or summary.total < threshold:
+        return None
+    marker = paths.index / ".engine-advice"
+    if marker.exists():
+        return None
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(f"{summary.total}\n", encoding="utf-8")
+    return ADVICE.format(n=summary.total)

@@ -50,10 +50,14 @@ def index_cmd(
     engine: str | None = engine_option(),
 ) -> None:
     """Update the search index from the store (or rebuild it with --rebuild)."""
-    summary = index_mod.build_index(store_paths(ctx), rebuild=rebuild, wait=wait, engine=engine,
+    where = store_paths(ctx)
+    summary = index_mod.build_index(where, rebuild=rebuild, wait=wait, engine=engine,
                                     progress=progress(ctx))
     for line in index_lines(summary):
         typer.echo(line)
+    advice = index_mod.advise_engine(where, summary)
+    if advice:
+        say(ctx, advice)
 
 
 def index_lines(s: index_mod.IndexSummary) -> list[str]:

@@ -157,3 +157,23 @@ def test_a_change_of_the_analysis_rules_rewrites_every_document(seeded, monkeypa
     monkeypatch.setattr(analysis, "ANALYSIS_VERSION", analysis.ANALYSIS_VERSION + 1)
     again = build_index(seeded)
     assert not again.rebuilt and again.updated == 91 and again.unchanged == 0
+
+
+def test_whoosh_past_its_range_advises_tantivy_once(tmp_path, capsys):
+    """Past WHOOSH_COMFORT documents `indexer index` says once that tantivy exists; the
+    threshold is lowered here (a 100k-document Whoosh build takes minutes)."""
+    from conftest import run_in_process
+
+    from indexer.index import WHOOSH_COMFORT, advise_engine
+
+    home = Paths(tmp_path)
+    import_files(home, [SEED])
+    summary = build_index(home)
+    assert summary.total < WHOOSH_COMFORT and advise_engine(home, summary) is None
+    said = advise_engine(home, summary, threshold=summary.total)
+    assert said and "--engine tantivy" in said and f"{summary.total:,}" in said
+    assert advise_engine(home, summary, threshold=summary.total) is None  # once
+    tantivy = build_index(home, engine="tantivy")
+    assert advise_engine(Paths(tmp_path / "other"), tantivy, threshold=1) is None
+    code, out, err = run_in_process(capsys, home, "index")
+    assert code == 0 and "note:" not in err  # a small home hears nothing
