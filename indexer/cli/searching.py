@@ -16,7 +16,7 @@ from ..errors import quoted
 from ..export import UNITS, WORK_WRITERS, write_rows, write_selection
 from ..progress import count
 from ..store import Store
-from . import app, engine_option, fail, progress, say, store_paths
+from . import app, engine_option, fail, progress, say, session, store_paths
 from .aligning import check_export_format
 
 FORMAT_HELP = ("table, json, jsonl or csv (this page of hits); csljson, ris, bibtex (a "
@@ -55,8 +55,8 @@ def index_cmd(
                                     progress=progress(ctx))
     for line in index_lines(summary):
         typer.echo(line)
-    advice = index_mod.advise_engine(where, summary)
-    if advice:
+    advice = None if session(ctx).quiet else index_mod.advise_engine(where, summary)
+    if advice:  # asked only when it can be heard: it is said once
         say(ctx, advice)
 
 
