@@ -40,10 +40,12 @@ serve: $(STAMP)
 screenshots: $(STAMP)
 	INDEXER_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/web/test_reader_browser.py -k screenshots
 
-# The browser the web tests use (Debian's chromium, when run as root; else they skip), the
+# The browser the web tests use (Debian's chromium, when run as root; else they skip), wget
+# for the WARC import tests (likewise), the
 # architecture (import-linter contracts in pyproject.toml), then the suite.
 test: $(STAMP)
 	sh scripts/install-test-browser.sh
+	sh scripts/install-test-tools.sh
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 

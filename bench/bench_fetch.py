@@ -1,4 +1,5 @@
-"""Fetch throughput: 100 local pages over 5 loopback "hosts", 1 worker vs 8 workers.
+"""Fetch throughput: 100 local pages over 5 loopback "hosts", 1 worker vs 8 workers; and what
+writing every fetch as WARC too costs beside the cache (8 workers, the same run).
 
 Each test server (127.0.0.2 ... 127.0.0.6) adds a fixed latency to every response, standing
 for the network. The yardstick, measured in the same run: the same 100 GETs done one after the
@@ -64,16 +65,28 @@ def serve(kind: str, latency: float, pipe) -> None:
         srv.stop()
 
 
-def run_fetch(urls: list[str], workers: int) -> tuple[float, float]:
-    """(wall, CPU) seconds of fetch_all over a fresh store and cache (writes included)."""
+SIZES: dict[str, list[int]] = {}  # bytes on disk of the last runs: cache, warc
+
+
+def _bytes(root: Path, pattern: str) -> int:
+    return sum(p.stat().st_size for p in root.glob(pattern))
+
+
+def run_fetch(urls: list[str], workers: int, warc: bool = False) -> tuple[float, float]:
+    """(wall, CPU) seconds of fetch_all over a fresh store and cache (writes included), also
+    writing WARC files with ``warc``; the bytes on disk go to SIZES."""
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "db.sqlite") as store:
         records = [BookmarkRecord(title=f"p{i}", url=u) for i, u in enumerate(urls)]
         digest = hashlib.sha256(repr(urls).encode()).hexdigest()
         store.import_parsed(ParseResult("bench", records), "bench", digest)
-        opts = FetchOptions(concurrency=workers, per_host=2, delay=0, allow_local=True)
+        opts = FetchOptions(concurrency=workers, per_host=2, delay=0, allow_local=True,
+                            warc_dir=Path(tmp) / "warc" if warc else None)
         start, cpu = time.perf_counter(), time.process_time()
         summary = fetch_all(store, Cache(Path(tmp) / "cache"), opts)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        SIZES.setdefault("cache", []).append(_bytes(Path(tmp) / "cache", "*/*.gz"))
+        if warc:
+            SIZES.setdefault("warc", []).append(_bytes(Path(tmp) / "warc", "*.warc.gz"))
     assert summary.fetched == len(urls), summary.lines()
     return elapsed, cpu
 
@@ -94,7 +107,9 @@ def measure(kind: str, latency: float, runs: int) -> dict:
     child.start()
     urls, source, size = ours.recv()
     runners = {"yardstick": run_yardstick, "workers_1": lambda u: run_fetch(u, 1),
-               "workers_8": lambda u: run_fetch(u, 8)}
+               "workers_8": lambda u: run_fetch(u, 8),
+               "workers_8_warc": lambda u: run_fetch(u, 8, warc=True)}
+    SIZES.clear()
     wall: dict[str, list[float]] = {k: [] for k in runners}
     cpu: dict[str, list[float]] = {k: [] for k in runners}
     try:
@@ -111,13 +126,16 @@ def measure(kind: str, latency: float, runs: int) -> dict:
     return {"source": source, "bytes": size, "wall_s": wall, "cpu_s": cpu, "median_s": med,
             "median_cpu_s": {k: report.median(v) for k, v in cpu.items()},
             "speedup_8_vs_1": med["workers_1"] / med["workers_8"],
+            "cache_bytes": report.median(SIZES["cache"]), "warc_bytes": report.median(SIZES["warc"]),
+            "warc_time_ratio": med["workers_8_warc"] / med["workers_8"],
             "max_inflight_per_host": max_inflight}
 
 
 def table(r: dict) -> str:
     med, cpu = r["median_s"], r["median_cpu_s"]
     label = {"yardstick": "yardstick: plain `httpx.Client`, sequential, no store",
-             "workers_1": "`fetch_all`, 1 worker", "workers_8": "`fetch_all`, 8 workers"}
+             "workers_1": "`fetch_all`, 1 worker", "workers_8": "`fetch_all`, 8 workers",
+             "workers_8_warc": "`fetch_all`, 8 workers, WARC written too"}
     rows = "\n".join(
         f"| {label[k]} | {med[k]:.2f} s | {med[k] / PAGES * 1000:.0f} ms | {cpu[k]:.2f} s |"
         for k in label
@@ -158,6 +176,34 @@ Against real sites, latency and the politeness delay (1 s per host by default) d
 """
     report.write("fetch", data, markdown)
     print(markdown)
+    warc = warc_markdown(results, args.runs)
+    report.write("warc", {k: {"cache_bytes": r["cache_bytes"], "warc_bytes": r["warc_bytes"],
+                              "bytes": r["bytes"], "warc_time_ratio": r["warc_time_ratio"],
+                              "median_s": r["median_s"]} for k, r in results.items()}, warc)
+    print(warc)
+
+
+def warc_markdown(results: dict, runs: int) -> str:
+    """The WARC section: size and fetch time beside the cache, from the same runs."""
+    rows = []
+    for r in results.values():
+        med = r["median_s"]
+        rows.append(f"| {r['source']} | {r['bytes'] / 1e6:.1f} MB | {r['cache_bytes'] / 1e6:.2f} MB"
+                    f" | {r['warc_bytes'] / 1e6:.2f} MB ({r['warc_bytes'] / r['cache_bytes']:.2f}x)"
+                    f" | {med['workers_8']:.2f} s | {med['workers_8_warc']:.2f} s"
+                    f" ({r['warc_time_ratio']:.2f}x) |")
+    return f"""## WARC beside the cache: size and fetch time
+
+The same {PAGES} pages and servers as the fetch section, in the same run: `fetch_all` with 8
+workers into a fresh cache, without and with `warc_dir` (every page also written as a
+request, a response and a metadata record, one gzip member each, level 6); median of {runs}
+runs, interleaved. Sizes are the bytes on disk: the cache's `*.gz` files, the `*.warc.gz`
+files (which keep the HTTP headers, the request and the metadata beside each body).
+
+| pages | raw bodies | cache | WARC (vs cache) | fetch, cache only | fetch, cache + WARC (ratio) |
+|---|---|---|---|---|---|
+{chr(10).join(rows)}
+"""
 
 
 if __name__ == "__main__":

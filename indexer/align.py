@@ -16,13 +16,18 @@ The library half (:func:`align_excerpt`) works on plain strings; the store half
 5. the same on the article's full-page **fallback** text when the main text misses
    (``in_main_text`` false; offsets then count in ``articles.fallback_text``); an exact match
    there beats a fuzzy one in the main text (the page is what was highlighted: a heading the
-   extractor dropped would otherwise give a fuzzy span starting mid-word).
+   extractor dropped would otherwise give a fuzzy span starting mid-word);
+6. an excerpt not found in the live page at all is tried in the bookmark's **archived
+   snapshots** (``snapshots``, stored by :mod:`indexer.snapshots`: the copy of the day it was
+   saved); placed there, its alignment names the snapshot (``snapshot_id``) and its offsets
+   count in that snapshot's text (see :func:`indexer.documents.placed_text`).
 
 Scores are similarities: ``1 - edits / length`` of the excerpt in match space (1.0 = exact).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Iterable
@@ -87,6 +92,7 @@ class Alignment:
     orphan_cause: str | None = None
     strategy: str | None = None  # exact | pieces | fuzzy, "hint ..." when found through the
     # stored hint (diagnostic, not stored)
+    snapshot_id: int | None = None  # placed in this archived snapshot, not the live page
 
 
 class Target:
@@ -469,6 +475,16 @@ class AlignSummary:
 
 
 @dataclass
+class _Snapshot:
+    """An archived copy of the page, where excerpts the live page lost are looked for."""
+
+    id: int
+    url: str | None
+    main: Target
+    fallback: Target | None
+
+
+@dataclass
 class _Page:
     """What the store knows of one bookmark's page."""
 
@@ -479,12 +495,14 @@ class _Page:
     version: str | None = None
     main: Target | None = None
     fallback: Target | None = None  # normalised only when a search needs it, once
+    snapshots: list[_Snapshot] = field(default_factory=list)
 
 
 _EXCERPTS = """
 SELECT e.id, e.bookmark_id, e.seq, e.text, e.prefix AS h_prefix, e.suffix AS h_suffix,
        e.changed_at, b.url, a.method, a.start, a."end", a.matched_text, a.prefix, a.suffix,
-       a.in_main_text, a.text_hash, a.extractor_version, a.orphan_cause, a.aligned_at
+       a.in_main_text, a.text_hash, a.extractor_version, a.orphan_cause, a.aligned_at,
+       a.snapshot_id
 FROM excerpts e JOIN bookmarks b ON b.id = e.bookmark_id
 LEFT JOIN alignments a ON a.excerpt_id = e.id
 WHERE e.bookmark_id >= ? AND e.bookmark_id <= ?
@@ -495,14 +513,15 @@ CHUNK = 500  # bookmarks read at once: memory stays flat however big the store
 _UPSERT = """
 INSERT INTO alignments(excerpt_id, method, start, "end", score, matched_text, prefix, suffix,
     in_main_text, text_hash, extractor_version, fragment_url, orphan_cause, best_score,
-    aligned_at)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+    aligned_at, snapshot_id)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT(excerpt_id) DO UPDATE SET method=excluded.method, start=excluded.start,
     "end"=excluded."end", score=excluded.score, matched_text=excluded.matched_text,
     prefix=excluded.prefix, suffix=excluded.suffix, in_main_text=excluded.in_main_text,
     text_hash=excluded.text_hash, extractor_version=excluded.extractor_version,
     fragment_url=excluded.fragment_url, orphan_cause=excluded.orphan_cause,
-    best_score=excluded.best_score, aligned_at=excluded.aligned_at
+    best_score=excluded.best_score, aligned_at=excluded.aligned_at,
+    snapshot_id=excluded.snapshot_id
 """
 
 
@@ -596,11 +615,11 @@ def _align_group(rows: list[dict], page_row: dict, options: AlignOptions) -> lis
             continue
         if not options.force and not _stale(row, page):
             out.append(("unchanged", None))
-            if row["in_main_text"] and row["end"] is not None:
+            if row["in_main_text"] and row["end"] is not None and row["snapshot_id"] is None:
                 prev_end = row["end"]
             continue
         result = _align_row(row, page, prev_end, options)
-        if result.in_main_text and result.end is not None:
+        if result.in_main_text and result.end is not None and result.snapshot_id is None:
             prev_end = result.end
         out.append(("aligned", (_values(row["id"], result, page), result)))
     return out
@@ -615,8 +634,12 @@ def _page_row(store: Store, bid: str, url: str | None) -> dict:
     if art is None:
         fetch = store.conn.execute(
             "SELECT error FROM fetches WHERE bookmark_id=?", (bid,)).fetchone()
+    snaps = store.conn.execute(
+        "SELECT id, url, text, fallback_text, text_hash FROM snapshots WHERE bookmark_id=?"
+        " AND status IN ('ok', 'tiny') ORDER BY id", (bid,)).fetchall() if art else []
     return {"url": url, "art": dict(art) if art else None,
-            "fetched": fetch is not None, "fetch_error": fetch["error"] if fetch else None}
+            "fetched": fetch is not None, "fetch_error": fetch["error"] if fetch else None,
+            "snapshots": [dict(r) for r in snaps]}
 
 
 def _page(store: Store, row) -> _Page:
@@ -641,8 +664,22 @@ def _page_of(p: dict) -> _Page:
     # The fallback is normalised only when an excerpt is not verbatim in the main text, and
     # then once for all the page's excerpts (normalising both texts up front was half of
     # the stage's time).
-    return _Page(url, None, text_hash=art["text_hash"], version=art["extractor_version"],
-                 main=Target.of(main), fallback=Target.lazy(fallback) if fallback.strip() else None)
+    snaps = p.get("snapshots") or []
+    return _Page(url, None, text_hash=_texts_hash(art["text_hash"], snaps),
+                 version=art["extractor_version"], main=Target.of(main),
+                 fallback=Target.lazy(fallback) if fallback.strip() else None,
+                 snapshots=[_Snapshot(s["id"], s["url"], Target.lazy(s["text"] or ""),
+                                      Target.lazy(s["fallback_text"]) if s["fallback_text"]
+                                      else None) for s in snaps])
+
+
+def _texts_hash(article: str | None, snapshots: list[dict]) -> str | None:
+    """What an alignment was made on: the article's text, and the archived snapshots' when
+    the bookmark has some (a new snapshot makes its excerpts stale: its orphans get tried)."""
+    if not snapshots:
+        return article
+    joined = "|".join([article or ""] + [f"{s['id']}:{s['text_hash'] or ''}" for s in snapshots])
+    return "s-" + hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
 def _stale(row, page: _Page) -> bool:
@@ -657,26 +694,45 @@ def _stale(row, page: _Page) -> bool:
 def _align_row(row, page: _Page, prev_end: int | None, options: AlignOptions) -> Alignment:
     if page.cause is not None:
         return Alignment(ORPHAN, orphan_cause=page.cause)
+    main = page.main if page.main and page.main.text.strip() else None
+    result = align_excerpt(row["text"], main, page.fallback, _hint(row, None), prev_end, options)
+    if result.orphan_cause != "not_found":
+        return result
+    for snap in page.snapshots:  # the copy of the day it was saved may still hold it
+        found = align_excerpt(row["text"], snap.main if snap.main.text.strip() else None,
+                              snap.fallback, _hint(row, snap.id), None, options)
+        if found.method != ORPHAN:
+            found.snapshot_id = snap.id
+            return found
+    return result
+
+
+def _hint(row, snapshot_id: int | None) -> Hint:
+    """The source's context, and the stored alignment if it was made in the same text."""
     hint = Hint(contexts=[(row["h_prefix"] or "", row["h_suffix"] or "")])
-    if row["method"] in (EXACT, FUZZY) and row["matched_text"]:
+    if (row["method"] in (EXACT, FUZZY) and row["matched_text"]
+            and row["snapshot_id"] == snapshot_id):
         hint.exact, hint.prefix, hint.suffix = row["matched_text"], row["prefix"], row["suffix"]
         hint.start = row["start"]
-    main = page.main if page.main and page.main.text.strip() else None
-    return align_excerpt(row["text"], main, page.fallback, hint, prev_end, options)
+    return hint
 
 
 def _values(excerpt_id: str, a: Alignment, page: _Page) -> tuple:
     from .fragments import fragment_url
 
     frag = None
-    if a.method != ORPHAN and page.url:
-        target = page.main if a.in_main_text else page.fallback
+    where: _Page | _Snapshot = page
+    if a.snapshot_id is not None:  # a link into the archived copy, where the text is
+        where = next(s for s in page.snapshots if s.id == a.snapshot_id)
+    if a.method != ORPHAN and where.url:
+        target = where.main if a.in_main_text else where.fallback
         # the terms come from the page as rendered, whichever text the offsets count in
-        rendered = page.fallback.text if page.fallback else None
-        frag = fragment_url(page.url, target.text, a.start, a.end, page_text=rendered)
+        rendered = where.fallback.text if where.fallback else None
+        frag = fragment_url(where.url, target.text, a.start, a.end, page_text=rendered)
     in_main = None if a.in_main_text is None else int(a.in_main_text)
     return (excerpt_id, a.method, a.start, a.end, a.score, a.matched_text, a.prefix, a.suffix,
-            in_main, page.text_hash, page.version, frag, a.orphan_cause, a.best_score, now_iso())
+            in_main, page.text_hash, page.version, frag, a.orphan_cause, a.best_score, now_iso(),
+            a.snapshot_id)
 
 
 def _count(summary: AlignSummary, a: Alignment) -> None:
@@ -693,10 +749,15 @@ def _write(store: Store, batch: list[tuple]) -> None:
 
 
 def orphans(store: Store) -> list[dict]:
-    """Every orphan excerpt with its cause, best score seen, bookmark title and URL."""
+    """Every excerpt the live page does not hold: each orphan with its cause, best score
+    seen, bookmark title and URL; and each excerpt found only in an archived snapshot (cause
+    ``not_found``, with ``archived_url`` and ``archived_date``: None for the others)."""
     rows = store.conn.execute(
-        "SELECT e.id AS excerpt_id, e.bookmark_id, b.title, b.url, a.orphan_cause AS cause,"
-        " a.best_score, e.text FROM alignments a JOIN excerpts e ON e.id = a.excerpt_id"
-        " JOIN bookmarks b ON b.id = e.bookmark_id WHERE a.method = 'orphan'"
-        " ORDER BY a.orphan_cause, b.title, e.seq")
+        "SELECT e.id AS excerpt_id, e.bookmark_id, b.title, b.url,"
+        " COALESCE(a.orphan_cause, 'not_found') AS cause, a.best_score, e.text,"
+        " s.url AS archived_url, s.archive_date AS archived_date"
+        " FROM alignments a JOIN excerpts e ON e.id = a.excerpt_id"
+        " JOIN bookmarks b ON b.id = e.bookmark_id LEFT JOIN snapshots s ON s.id = a.snapshot_id"
+        " WHERE a.method = 'orphan' OR a.snapshot_id IS NOT NULL"
+        " ORDER BY cause, a.snapshot_id IS NOT NULL, b.title, e.seq")
     return [dict(r) for r in rows]

@@ -16,7 +16,8 @@ anchor on the quote.
 W3C (JSON-LD, ``http://www.w3.org/ns/anno.jsonld``): the annotator is the ``creator``,
 each tag a ``tagging`` body, the comment a ``TextualBody`` with ``commenting``; a text taken
 from a web archive's copy adds a ``TimeState`` (``cached``: the copy, ``sourceDate``: its
-date). A set is one ``AnnotationCollection`` with its single ``AnnotationPage``.
+date): the dead link's archived page, or the dated snapshot an excerpt the live page lost
+was placed in. A set is one ``AnnotationCollection`` with its single ``AnnotationPage``.
 
 Hypothesis: ``{"total": N, "rows": [...]}``, the response of ``GET /api/search``, which
 :mod:`indexer.sources.hypothesis` imports back.
@@ -71,8 +72,10 @@ def w3c_annotations(works: Iterable[Work]) -> Iterator[dict]:
 
 def _w3c_quote(work: Work, quote: Quote) -> dict:
     target = {"source": work.url, "selector": selectors(quote)}
-    if work.archived_url:
-        target["state"] = _time_state(work)
+    if quote.archived_url:  # the live page lost it: the positions count in this copy
+        target["state"] = _time_state(quote.archived_url, quote.archived_date)
+    elif work.archived_url:
+        target["state"] = _time_state(work.archived_url, work.archive_date)
     bodies = [_textual(quote.comment, "commenting")] if _said(quote.comment) else []
     bodies += [_textual(tag, "tagging") for tag in work.tags]
     motivation = "commenting" if _said(quote.comment) else "highlighting"
@@ -109,9 +112,9 @@ def _said(text: str | None) -> bool:
     return bool(text and text.strip())
 
 
-def _time_state(work: Work) -> dict:
-    state = {"type": "TimeState", "cached": work.archived_url}
-    stamp = utc_timestamp(work.archive_date)
+def _time_state(cached: str, date: str | None) -> dict:
+    state = {"type": "TimeState", "cached": cached}
+    stamp = utc_timestamp(date)
     if stamp:
         state["sourceDate"] = stamp
     return state

@@ -41,5 +41,10 @@ class Paths:
         return self.corpus / "cache"
 
     @property
+    def warc(self) -> Path:
+        """Where every fetch is also written as WARC files (indexer.warc)."""
+        return self.corpus / "warc"
+
+    @property
     def index(self) -> Path:
         return self.home / "index"

@@ -36,6 +36,9 @@ EXCERPT_COLUMNS: list[str] = [
     "start", "end", "method", "score", "matched_text", "prefix", "suffix",
     "fragment_url", "orphan_cause", "in_main_text", "best_score",
     "created_at", "site", "language", "published", "author",
+    # set when the excerpt lives only in a web archive's copy (a dead link's archived page,
+    # or the dated snapshot an excerpt the live page lost was placed in)
+    "archived_url", "archived_date",
 ]
 
 # Article metadata comes only from an article that was read: a page whose extraction came
@@ -48,16 +51,31 @@ _LANGUAGE = "COALESCE(NULLIF(ar.language, 'und'), b.language, 'und')"
 # The same two rules for other readers of the store (the citation exports).
 ARTICLE_READ, DOCUMENT_LANGUAGE = _READ, _LANGUAGE
 
+# Where a placed excerpt's text lives when only a web archive holds it: the snapshot it was
+# placed in (alignments.snapshot_id), else the archived page a dead link was read from.
+_PLACED = "al.method IN ('exact', 'fuzzy')"
+ARCHIVED_URL = (f"CASE WHEN al.snapshot_id IS NOT NULL THEN sn.url WHEN {_PLACED}"
+                " THEN fa.final_url END")
+ARCHIVED_DATE = (f"CASE WHEN al.snapshot_id IS NOT NULL THEN sn.archive_date WHEN {_PLACED}"
+                 " THEN fa.archive_date END")
+ARCHIVED_JOINS = """
+LEFT JOIN snapshots sn ON sn.id = al.snapshot_id
+LEFT JOIN fetches fa ON fa.bookmark_id = e.bookmark_id AND fa.origin = 'archive'
+    AND fa.error IS NULL
+"""
+
 EXCERPT_SQL = f"""
 SELECT e.id, e.bookmark_id, b.url, b.title, e.annotator, e.text, e.comment,
        al.start, al."end", al.method, al.score, al.matched_text, al.prefix, al.suffix,
        al.fragment_url, al.orphan_cause, al.in_main_text, al.best_score,
        COALESCE(e.created_at, b.created_at) AS created_at, b.created_at AS saved,
-       COALESCE(ar.site_name, b.site) AS site, {_LANGUAGE} AS language, ar.published, ar.author
+       COALESCE(ar.site_name, b.site) AS site, {_LANGUAGE} AS language, ar.published, ar.author,
+       {ARCHIVED_URL} AS archived_url, {ARCHIVED_DATE} AS archived_date, al.snapshot_id
 FROM excerpts e
 JOIN bookmarks b ON b.id = e.bookmark_id
 LEFT JOIN alignments al ON al.excerpt_id = e.id
 LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND {_READ}
+{ARCHIVED_JOINS}
 """
 EXCERPT_ORDER = " ORDER BY b.created_at, e.bookmark_id, e.seq"
 
@@ -116,12 +134,30 @@ class IndexDocument:
         return TEXT_FIELDS[self.language]
 
 
-def placed_text(main: str | None, page: str | None, in_main_text) -> str | None:
+def placed_text(main: str | None, page: str | None, in_main_text,
+                snapshot_id: int | None = None,
+                snapshots: dict[int, tuple[str | None, str | None]] | None = None) -> str | None:
     """The text an alignment's offsets count in: the article's main text, or the whole page's
     (``articles.fallback_text``) for an excerpt found only outside the main text
-    (``in_main_text`` false). Every reader of offsets goes through here: cutting the main
-    text at offsets of the page splices the excerpt into the wrong text."""
+    (``in_main_text`` false); for an excerpt placed in an archived snapshot
+    (``alignments.snapshot_id``), that snapshot's main or whole-page text, taken from
+    ``snapshots`` (:func:`snapshot_texts`), and never the live article's (None when it is
+    not given). Every reader of offsets goes through here: cutting the main text at offsets
+    of the page, or of another copy, splices the excerpt into the wrong text."""
+    if snapshot_id is not None:
+        main, page = (snapshots or {}).get(snapshot_id, (None, None))
     return main if in_main_text in (None, True, 1) else page
+
+
+def snapshot_texts(store: Store, snapshot_ids) -> dict[int, tuple[str | None, str | None]]:
+    """``snapshot id -> (main text, whole page's text)`` of these archived snapshots."""
+    ids = sorted({i for i in snapshot_ids if i is not None})
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = store.conn.execute(
+        f"SELECT id, text, fallback_text FROM snapshots WHERE id IN ({marks})", ids)
+    return {sid: (text, page) for sid, text, page in rows}
 
 
 def article_texts(store: Store, bookmark_ids) -> dict[str, tuple[str | None, str | None]]:

@@ -32,7 +32,7 @@ from typing import IO, Literal
 import pandas as pd
 
 from .config import Paths
-from .documents import EXCERPT_COLUMNS, placed_text
+from .documents import EXCERPT_COLUMNS, placed_text, snapshot_texts
 from .errors import QueryError, StoreError
 from .export import excerpt_rows, write_selection
 from .store import Store
@@ -366,10 +366,12 @@ def _squash(text: str) -> str:
 
 _KWIC_SOURCES = """
 SELECT e.id, e.bookmark_id, b.title, e.annotator, e.text, a.method, a.start, a."end",
-       a.in_main_text, ar.text AS article, ar.fallback_text, ar.language
+       a.in_main_text, ar.text AS article, ar.fallback_text, ar.language, a.snapshot_id,
+       sn.text AS snapshot_text, sn.fallback_text AS snapshot_page
 FROM excerpts e JOIN bookmarks b ON b.id = e.bookmark_id
 LEFT JOIN alignments a ON a.excerpt_id = e.id AND a.method IN ('exact', 'fuzzy')
 LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id
+LEFT JOIN snapshots sn ON sn.id = a.snapshot_id
 ORDER BY b.created_at, e.bookmark_id, e.seq
 """
 
@@ -411,7 +413,8 @@ def kwic(home: Home, term: str, *, width: int = 40, lang: str = "fr") -> pd.Data
 
 def _kwic_text(r) -> tuple[str, int, int | None, str]:
     """The text to search for one excerpt, the range the match must lie in, and its source."""
-    article = placed_text(r["article"], r["fallback_text"], r["in_main_text"])
+    article = placed_text(r["article"], r["fallback_text"], r["in_main_text"], r["snapshot_id"],
+                          {r["snapshot_id"]: (r["snapshot_text"], r["snapshot_page"])})
     if r["method"] and article and r["start"] is not None and r["end"] is not None:
         return article, r["start"], r["end"], "article"
     return r["text"], 0, None, "excerpt"
@@ -711,7 +714,10 @@ def in_context(
         for r in store.conn.execute(_IN_CONTEXT):
             if wanted and r["id"] not in wanted:
                 continue
-            article = placed_text(r["text"], r["fallback_text"], r["in_main_text"])
+            article = placed_text(r["text"], r["fallback_text"], r["in_main_text"],
+                                  r["snapshot_id"], snapshot_texts(store, [r["snapshot_id"]]))
+            if article is None:
+                continue
             start, end = r["start"], r["end"]
             rows.append({
                 "id": r["id"], "title": r["title"], "site": r["site"], "method": r["method"],
@@ -728,7 +734,7 @@ def in_context(
 
 _IN_CONTEXT = """
 SELECT e.id, b.title, COALESCE(ar.site_name, b.site) AS site, a.method, a.score, a.start,
-       a."end", a.in_main_text, a.fragment_url, ar.text, ar.fallback_text
+       a."end", a.in_main_text, a.fragment_url, ar.text, ar.fallback_text, a.snapshot_id
 FROM excerpts e JOIN bookmarks b ON b.id = e.bookmark_id
 JOIN alignments a ON a.excerpt_id = e.id AND a.method IN ('exact', 'fuzzy')
 JOIN articles ar ON ar.bookmark_id = e.bookmark_id

@@ -8,10 +8,18 @@ headers that matter, the cache key, the final URL after redirects, or the cause 
 Politeness: at most ``per_host`` requests in flight per host (scheme, hostname, port), request
 starts spaced by ``delay`` seconds per host, ``concurrency`` requests in flight in all, a ``429``'s
 ``Retry-After`` holds the whole host back. Safety: only ``http``/``https``; loopback, private,
-link-local and multicast addresses are refused unless ``allow_local`` (checked after DNS
-resolution and on every redirect, before any connection); bodies are capped at ``max_bytes``
-after decompression; every attempt has a total deadline; user:password in URLs is never
-stored or logged.
+link-local and multicast addresses are refused unless ``allow_local``. A host name is resolved
+once per hop (``FetchOptions.resolver``), its addresses checked, and the connection made to
+the address checked (:class:`_PinnedBackend`), on every redirect too, so a name that answers
+differently the second time cannot reach a refused address; bodies are capped at
+``max_bytes`` after decompression; every attempt has a total deadline; user:password in URLs
+is never stored or logged.
+
+Every page fetched (live, or a web archive's copy) is also written with its request and
+response to the WARC files of ``FetchOptions.warc_dir`` (:mod:`indexer.warc`), before its
+row is written. A dead link asks the archive for the copy closest to the bookmark's saved
+date: the Wayback availability API (``archive_url``, with a ``timestamp``) and/or a Memento
+TimeGate (``timegate_url``, RFC 7089, with ``Accept-Datetime``).
 
 Only the event-loop thread touches the store, in batches of ``batch_size`` rows, one
 transaction each: a crash loses at most one batch, and a rerun picks up what is missing.
@@ -28,23 +36,26 @@ import socket
 import ssl
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Self
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from . import __version__
 from .cache import Cache
 from .errors import IndexerError
 from .progress import Progress, count
 from .store import Store, now_iso
+from .warc import DEFAULT_MAX_BYTES, Exchange, WarcFiles, repair
 
 if TYPE_CHECKING:  # httpx is imported where it is used: `indexer --help` need not load it
     import httpx
 
 ENV_ALLOW_LOCAL = "INDEXER_ALLOW_LOCAL"
 WAYBACK_AVAILABLE = "https://archive.org/wayback/available"
+WAYBACK_TIMEGATE = "https://web.archive.org/web/"  # a Memento TimeGate: base + the URL
 DEFAULT_USER_AGENT = f"indexer/{__version__} (personal research index; polite fetcher)"
 
 # Causes worth another try after a pause; the others are answers.
@@ -55,6 +66,12 @@ RETRYABLE = frozenset({"refused", "timeout", "network", "http_429", "http_5xx"})
 RECHECKED = frozenset({"local_address"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 DEAD = frozenset({"http_404", "http_410", "dns", "refused"})
+
+
+def system_resolver(host: str) -> list[str]:
+    """The addresses the system's resolver (getaddrinfo) gives for ``host``, in its order."""
+    infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
 
 
 @dataclass
@@ -75,10 +92,16 @@ class FetchOptions:
     offline: bool = False  # no network at all: report what is cached and what is missing
     only_failed: bool = False  # retry only the bookmarks whose last fetch failed
     archive_url: str | None = None  # Wayback-style availability API; None = no fallback
+    timegate_url: str | None = None  # Memento TimeGate base (the URL is appended); None = none
     user_agent: str = DEFAULT_USER_AGENT
     allow_local: bool = False  # allow loopback / private / link-local addresses
     allowed_networks: tuple[str, ...] = ()  # exceptions to the local-address refusal
     batch_size: int = 25  # rows per store transaction
+    # host -> addresses; the one resolution per hop whose addresses are checked and connected
+    resolver: Callable[[str], list[str]] = system_resolver
+    warc_dir: str | Path | None = None  # where every fetch is also written as WARC; None = not
+    warc_max_bytes: int = DEFAULT_MAX_BYTES  # a WARC file rotates past this size
+    ssl_context: ssl.SSLContext | None = None  # None: httpx's default trust (certifi)
 
     def check(self) -> None:
         """Raise :class:`IndexerError` on settings that make no sense."""
@@ -92,8 +115,11 @@ class FetchOptions:
             raise IndexerError("--offline cannot be combined with --refresh or --only-failed")
         if self.refresh and self.only_failed:
             raise IndexerError("choose one of --refresh and --only-failed")
-        if self.archive_url and urlsplit(self.archive_url).scheme not in ("http", "https"):
-            raise IndexerError(f"--archive-url must be an http(s) URL: {self.archive_url}")
+        for flag, url in (("--archive-url", self.archive_url), ("--timegate", self.timegate_url)):
+            if url and urlsplit(url).scheme not in ("http", "https"):
+                raise IndexerError(f"{flag} must be an http(s) URL: {url}")
+        if self.warc_max_bytes <= 0:
+            raise IndexerError("the WARC file size must be positive")
 
 
 @dataclass
@@ -136,6 +162,7 @@ class FetchSummary:
     requests: int = 0  # HTTP requests made, redirects and retries included
     elapsed: float = 0.0
     offline: bool = False
+    warc_files: list[str] = field(default_factory=list)  # WARC files this run wrote
 
     def add(self, outcome: FetchOutcome) -> None:
         self.requests += outcome.requests
@@ -168,6 +195,10 @@ class FetchSummary:
                 out.append(f"  refresh failed, earlier copy kept: {self.refresh_failed}")
             if self.non_html:
                 out.append(f"  not HTML (kept, not extracted): {self.non_html}")
+            if self.warc_files:
+                shown = ", ".join(Path(p).name for p in self.warc_files[:2])
+                more = f" and {len(self.warc_files) - 2} more" if len(self.warc_files) > 2 else ""
+                out.append(f"  written as WARC: {shown}{more} in {Path(self.warc_files[0]).parent}")
         if self.failed_before:
             causes = ", ".join(f"{k} {v}" for k, v in sorted(self.failed_before.items()))
             out.append(f"  failed earlier, not retried (use --only-failed): {causes}")
@@ -222,18 +253,29 @@ async def afetch_all(
     options.check()
     started = time.monotonic()
     jobs, summary = select_jobs(store, cache, options)
+    if not options.offline:
+        remove_leftovers(cache, options)  # even with nothing to fetch: a kill may be behind us
     if options.offline or not jobs:
         summary.elapsed = time.monotonic() - started
         return summary
     progress = progress or Progress()
     progress.start("fetch", len(jobs), "page")
     try:
-        async with _Fetcher(cache, options) as fetcher:
+        async with Fetcher(cache, options) as fetcher:
             await _run_jobs(store, fetcher, jobs, summary, options, progress)
+        summary.warc_files = [str(p) for p in fetcher.warc_files()]
     finally:
         progress.finish()
     summary.elapsed = time.monotonic() - started
     return summary
+
+
+def remove_leftovers(cache: Cache, options: FetchOptions) -> None:
+    """What a killed fetch left: the cache's temporary files, and WARC files still open
+    (closed after their last whole record)."""
+    cache.remove_leftovers()
+    if options.warc_dir is not None:
+        repair(options.warc_dir)
 
 
 # -- which bookmarks --------------------------------------------------------------------------
@@ -246,6 +288,7 @@ class Job:
     bookmark_id: str
     url: str
     previous: dict | None = None  # the earlier successful row, if its body is cached
+    saved: str | None = None  # when the bookmark was saved: the date an archive is asked for
 
     @property
     def validators(self) -> dict[str, str]:
@@ -265,8 +308,8 @@ def select_jobs(
     """The bookmarks this run must fetch, and a summary already counting the others."""
     summary = FetchSummary(offline=options.offline)
     rows = store.conn.execute(
-        "SELECT b.id, b.url, f.error, f.sha256, f.origin, f.etag, f.last_modified, f.status,"
-        " f.content_type, f.charset, f.final_url, f.size, f.archive_date"
+        "SELECT b.id, b.url, b.created_at, f.error, f.sha256, f.origin, f.etag, f.last_modified,"
+        " f.status, f.content_type, f.charset, f.final_url, f.size, f.archive_date"
         " FROM bookmarks b LEFT JOIN fetches f ON f.bookmark_id = b.id ORDER BY b.id"
     ).fetchall()
     jobs = []
@@ -286,9 +329,9 @@ def select_jobs(
                 summary.missing.append(redact(url))
         elif options.only_failed:
             if tried and row["error"]:
-                jobs.append(Job(row["id"], url))
+                jobs.append(Job(row["id"], url, saved=row["created_at"]))
         elif options.refresh or not tried or row["error"] in RECHECKED or not (row["error"] or ok):
-            jobs.append(Job(row["id"], url, dict(row) if ok else None))
+            jobs.append(Job(row["id"], url, dict(row) if ok else None, row["created_at"]))
         elif row["error"]:
             summary.failed_before[row["error"]] += 1  # retried by --only-failed, not by default
         else:
@@ -394,6 +437,7 @@ class Attempt:
     requests: int = 0
     error: str | None = None
     detail: str | None = None
+    exchanges: list[Exchange] = field(default_factory=list)  # each hop, for the WARC
 
     @property
     def retry_after(self) -> float | None:
@@ -401,8 +445,22 @@ class Attempt:
         return parse_retry_after(value) if value else None
 
 
-class _Fetcher:
-    """The HTTP side: one client, one gate per host, the global limit."""
+@dataclass
+class ArchivedCopy:
+    """What a web archive gave for one URL and date: the copy, or why there is none."""
+
+    copy: Attempt | None = None  # the snapshot's response, body read
+    url: str | None = None  # the snapshot's URL at the archive
+    date: str | None = None  # the snapshot's date, ISO 8601 UTC
+    requests: int = 0
+    reason: str | None = None  # why there is no copy ("no archived copy", a cause code...)
+
+
+class Fetcher:
+    """The HTTP side: one client, one gate per host, the global limit, the WARC files.
+
+    Use as an async context manager; :meth:`fetch` does one bookmark, :meth:`archived_copy`
+    asks the web archives for one dated copy (:mod:`indexer.snapshots` uses both)."""
 
     def __init__(self, cache: Cache, options: FetchOptions):
         import httpx
@@ -411,19 +469,29 @@ class _Fetcher:
         self.options = options
         self.gates: dict[str, _HostGate] = {}
         self.slots = asyncio.Semaphore(options.concurrency)
+        self.backend = _PinnedBackend()
+        limits = httpx.Limits(max_connections=options.concurrency * 2)
         self.client = httpx.AsyncClient(
             follow_redirects=False,  # we follow them, checking each hop
             timeout=httpx.Timeout(options.timeout),
             headers={"User-Agent": options.user_agent},
-            limits=httpx.Limits(max_connections=options.concurrency * 2),
+            transport=_pinned_transport(self.backend, limits, options.ssl_context),
             trust_env=False,  # no proxy from the environment: addresses are checked here
         )
+        self.warc = (WarcFiles(options.warc_dir, options.warc_max_bytes)
+                     if options.warc_dir is not None else None)
 
     async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc) -> None:
         await self.client.aclose()
+        if self.warc is not None:
+            self.warc.close()
+
+    def warc_files(self) -> list[Path]:
+        """The WARC files written and closed so far (all of them once the fetcher is closed)."""
+        return list(self.warc.written) if self.warc is not None else []
 
     async def fetch(self, job: Job) -> FetchOutcome:
         """Fetch one bookmark: retries, then the archive for dead links."""
@@ -432,14 +500,23 @@ class _Fetcher:
         out.attempts = tries if attempt.requests else 0  # refused before any request: 0
         out.requests = attempt.requests
         if attempt.error is None:
+            await self.record(job.bookmark_id, attempt)
             await self._accept(out, attempt, "fetched")
-        elif attempt.error in DEAD and self.options.archive_url:
-            await self._from_archive(out, attempt)
+        elif attempt.error in DEAD and (self.options.archive_url or self.options.timegate_url):
+            await self._from_archive(out, attempt, job.saved)
         else:
             out.error, out.error_detail = attempt.error, attempt.detail
         if job.previous and out.kind == "failed":
             out.kind = "refresh_failed"  # the earlier body stays; the row says so
         return out
+
+    async def record(self, bookmark_id: str, attempt: Attempt, note: str | None = None) -> None:
+        """Write the attempt's exchanges to the WARC files (before the store hears of it)."""
+        if self.warc is None or attempt.status == 304:
+            return
+        for exchange in attempt.exchanges:
+            exchange.bookmark_id, exchange.note = bookmark_id, note
+            await asyncio.to_thread(self.warc.write, exchange)
 
     async def _accept(self, out: FetchOutcome, attempt: Attempt, kind: str) -> None:
         headers = attempt.headers
@@ -455,29 +532,68 @@ class _Fetcher:
         out.size = len(attempt.body)
         out.sha256 = await asyncio.to_thread(self.cache.put, attempt.body)
 
-    async def _from_archive(self, out: FetchOutcome, live: Attempt) -> None:
-        """Ask the archive for the closest snapshot of a dead link and fetch it."""
-        import httpx
-
+    async def _from_archive(self, out: FetchOutcome, live: Attempt, saved: str | None) -> None:
+        """Ask the archives for the copy of a dead link closest to its saved date; fetch it."""
         out.error, out.error_detail = live.error, live.detail
-        query = str(httpx.URL(self.options.archive_url, params={"url": redact(out.url)}))
-        answer, _ = await self.request(query, {})
-        out.requests += answer.requests
-        snapshot = _closest_snapshot(answer)
-        if snapshot is None:
-            reason = answer.error or "no archived copy"
-            out.error_detail = f"{live.detail}; archive: {reason}"
+        found = await self.archived_copy(out.url, saved)
+        out.requests += found.requests
+        if found.copy is None:
+            out.error_detail = f"{live.detail}; archive: {found.reason}"
             return
-        url, stamp = snapshot
-        copy, _ = await self.request(url, {})
-        out.requests += copy.requests
-        if copy.error is not None:
-            out.error_detail = f"{live.detail}; archived copy failed: {copy.error}"
-            return
-        await self._accept(out, copy, "archived")
+        await self.record(out.bookmark_id, found.copy,
+                          f"archived copy of {out.url} ({found.date}); live page: {live.error}")
+        await self._accept(out, found.copy, "archived")
+        out.final_url = redact(found.url)
         out.error = None
         out.error_detail = f"live page: {live.error}"
-        out.archive_date = stamp
+        out.archive_date = found.date
+
+    async def archived_copy(self, url: str, saved: str | None) -> ArchivedCopy:
+        """The copy of ``url`` closest to ``saved`` (ISO date; None: the latest), from the
+        availability API, else from the Memento TimeGate (whichever the options name)."""
+        found = ArchivedCopy(reason="no archive configured")
+        if self.options.archive_url:
+            await self._from_availability(redact(url), saved, found)
+        if found.copy is None and self.options.timegate_url:
+            await self._from_timegate(redact(url), saved, found)
+        return found
+
+    async def _from_availability(self, url: str, saved: str | None, found: ArchivedCopy) -> None:
+        import httpx
+
+        params = {"url": url}
+        if wayback_timestamp(saved):
+            params["timestamp"] = wayback_timestamp(saved)
+        answer, _ = await self.request(str(httpx.URL(self.options.archive_url, params=params)), {})
+        found.requests += answer.requests
+        snapshot = _closest_snapshot(answer)
+        if snapshot is None:
+            found.reason = answer.error or "no archived copy"
+            return
+        copy, _ = await self.request(snapshot[0], {})
+        found.requests += copy.requests
+        if copy.error is not None:
+            found.reason = f"archived copy failed: {copy.error}"
+            return
+        found.copy, found.url, found.date = copy, copy.final_url, snapshot[1]
+
+    async def _from_timegate(self, url: str, saved: str | None, found: ArchivedCopy) -> None:
+        """RFC 7089: the TimeGate redirects to the memento closest to ``Accept-Datetime``,
+        whose response says its date in ``Memento-Datetime``."""
+        headers = {"Accept-Datetime": http_date(saved)} if http_date(saved) else {}
+        copy, _ = await self.request(self.options.timegate_url + url, headers)
+        found.requests += copy.requests
+        if copy.error is not None:
+            found.reason = ("no archived copy" if copy.error in ("http_404", "http_410")
+                            else f"timegate: {copy.error}")
+            return
+        when = _memento_date(copy.headers.get("memento-datetime"))
+        if when is None:
+            found.reason = "the TimeGate's answer is not a memento (no Memento-Datetime)"
+            return
+        place = copy.headers.get("content-location")
+        found.copy, found.date = copy, when
+        found.url = urljoin(copy.final_url, place) if place else copy.final_url
 
     async def request(self, url: str, headers: dict[str, str]) -> tuple[Attempt, int]:
         """GET ``url`` with retries and backoff; returns the last attempt and the tries."""
@@ -526,6 +642,7 @@ class _Fetcher:
 
     async def _follow(self, url: str, headers: dict[str, str], result: Attempt) -> None:
         seen = set()
+        conditional = any(k.lower() in ("if-none-match", "if-modified-since") for k in headers)
         for _hop in range(self.options.max_redirects + 1):
             refusal = await self._refuse(url)
             if refusal:
@@ -534,22 +651,34 @@ class _Fetcher:
             seen.add(url)
             result.final_url = url
             result.requests += 1
+            started = datetime.now(UTC)
             async with self.client.stream("GET", url, headers=headers) as resp:
                 if resp.status_code in _REDIRECTS and resp.headers.get("location"):
+                    await self._keep_hop(resp, url, started, result)
                     url = str(resp.url.join(resp.headers["location"])).split("#")[0]
                     if url in seen:
                         result.error, result.detail = "redirect_loop", f"back to {redact(url)}"
                         return
                     continue
                 result.status, result.headers = resp.status_code, resp.headers
-                result.error = status_cause(resp.status_code, bool(headers))
+                result.error = status_cause(resp.status_code, conditional)
                 if result.error:
                     result.detail = f"HTTP {resp.status_code} {resp.reason_phrase}"
                     return
                 await self._read_body(resp, result)
+                if result.error is None and self.warc is not None:
+                    result.exchanges.append(_exchange(resp, url, result.body, started))
                 return
         result.error = "too_many_redirects"
         result.detail = f"more than {self.options.max_redirects} redirects"
+
+    async def _keep_hop(self, resp, url: str, started: datetime, result: Attempt) -> None:
+        """A redirect, for the WARC (a replay follows the bookmark's URL to the page)."""
+        if self.warc is None:
+            return
+        hop = Attempt()
+        await self._read_body(resp, hop)
+        result.exchanges.append(_exchange(resp, url, hop.body, started))
 
     async def _read_body(self, resp: httpx.Response, result: Attempt) -> None:
         cap = self.options.max_bytes
@@ -567,38 +696,128 @@ class _Fetcher:
         result.body = b"".join(chunks)
 
     async def _refuse(self, url: str) -> tuple[str, str] | None:
-        """(cause, detail) if ``url`` must not be requested, else None. Before any connection."""
+        """(cause, detail) if ``url`` must not be requested, else None; before any connection.
+
+        Resolves the host once and pins the connection to the addresses checked."""
+        import httpx
+
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https"):
             return "scheme", f"only http and https are fetched, not {parts.scheme or 'no scheme'}:"
         try:
             host, port = parts.hostname, parts.port
-        except ValueError:
+            target = httpx.URL(url)  # the host as httpx will connect to it (IDNA-encoded)
+        except (ValueError, httpx.InvalidURL):
             return "bad_url", "invalid port"
         if not host:
             return "bad_url", "no host in the URL"
-        if self.options.allow_local:
-            return None
-        return await self._check_addresses(host, port or (443 if parts.scheme == "https" else 80))
+        port = port or (443 if parts.scheme.lower() == "https" else 80)
+        name = target.raw_host.decode("ascii")
+        addresses, refusal = await self._resolve(name)
+        if refusal is None and not self.options.allow_local:
+            refusal = self._check_addresses(name, addresses)
+        if refusal is None:
+            self.backend.pin(name, port, addresses)
+        return refusal
 
-    async def _check_addresses(self, host: str, port: int) -> tuple[str, str] | None:
+    async def _resolve(self, host: str) -> tuple[list[str], tuple[str, str] | None]:
+        """The host's addresses (an IP literal is its own), or the dns refusal."""
         try:
-            addresses = [ipaddress.ip_address(host)]
+            ipaddress.ip_address(host)
+            return [host], None
         except ValueError:
+            pass
+        try:
+            addresses = await asyncio.to_thread(self.options.resolver, host)
+        except (socket.gaierror, UnicodeError, OSError) as exc:
+            return [], ("dns", f"{host}: {getattr(exc, 'strerror', None) or exc}")
+        if not addresses:
+            return [], ("dns", f"{host}: no address")
+        return list(addresses), None
+
+    def _check_addresses(self, host: str, addresses: list[str]) -> tuple[str, str] | None:
+        for text in addresses:
             try:
-                infos = await asyncio.get_running_loop().getaddrinfo(
-                    host, port, type=socket.SOCK_STREAM
-                )
-            except socket.gaierror as exc:
-                return "dns", f"{host}: {exc.strerror or exc}"
-            addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-        for address in addresses:
+                address = ipaddress.ip_address(text.split("%")[0])
+            except ValueError:
+                return "dns", f"{host}: the resolver answered {text!r}, not an address"
             reason = local_reason(address, self.options.allowed_networks)
             if reason:
                 return "local_address", (
                     f"{host} is {address} ({reason}); use --allow-local to fetch local addresses"
                 )
         return None
+
+
+def _exchange(resp, url: str, body: bytes, started: datetime) -> Exchange:
+    """One hop as a WARC exchange: what was sent, what came back, the address connected."""
+    stream = resp.extensions.get("network_stream")
+    server = stream.get_extra_info("server_addr") if stream is not None else None
+
+    def text(pairs) -> list[tuple[str, str]]:
+        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs]
+
+    return Exchange(redact(url), resp.status_code, resp.reason_phrase, text(resp.headers.raw),
+                    body, text(resp.request.headers.raw), http_version=resp.http_version,
+                    ip=server[0] if server else None, date=started)
+
+
+class _PinnedBackend:
+    """httpcore's network backend, connecting only to the addresses :meth:`Fetcher._refuse`
+    checked for a host: never resolving again (which a DNS rebinding would exploit).
+
+    The TLS handshake and the Host header still use the host name (httpcore passes the
+    URL's host to ``start_tls``; httpx sets Host from the URL)."""
+
+    def __init__(self):
+        import httpcore
+
+        self.inner = httpcore.AnyIOBackend()
+        self.pins: dict[tuple[str, int], list[str]] = {}
+
+    def pin(self, host: str, port: int, addresses: list[str]) -> None:
+        self.pins[(host.lower(), port)] = addresses
+
+    async def connect_tcp(self, host: str, port: int, timeout=None, local_address=None,
+                          socket_options=None):
+        import httpcore
+
+        addresses = self.pins.get((host.lower(), port))
+        if not addresses:  # fail closed: nothing unchecked is ever connected to
+            raise httpcore.ConnectError(f"{host}:{port} was not checked before connecting")
+        failure = None
+        for address in addresses:
+            try:
+                return await self.inner.connect_tcp(address, port, timeout, local_address,
+                                                    socket_options)
+            except httpcore.ConnectError as exc:
+                failure = exc  # the next checked address, as a resolver's caller would try
+        raise failure
+
+    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        import httpcore
+
+        raise httpcore.ConnectError("unix sockets are never used")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def _pinned_transport(backend: _PinnedBackend, limits, ssl_context):
+    """httpx's own transport over a connection pool that uses ``backend``."""
+    import httpcore
+    import httpx
+
+    context = ssl_context or httpx.create_ssl_context()
+    transport = httpx.AsyncHTTPTransport(verify=context, limits=limits, trust_env=False)
+    if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
+        raise RuntimeError("this httpx keeps no connection pool where indexer pins addresses")
+    # httpx offers no argument for a network backend: its pool is rebuilt with ours.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=context, max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry, network_backend=backend)
+    return transport
 
 
 class _HostGate:
@@ -692,8 +911,13 @@ def classify_error(exc: BaseException) -> str:
     if isinstance(exc, (httpx.InvalidURL, httpx.LocalProtocolError)):
         return "bad_url"
     seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
+    # httpcore wraps the OS error as an argument (and a pooled connection's failure, re-raised
+    # in another task, may lose its __cause__): walk causes, contexts and arguments
+    todo: list[BaseException] = [exc]
+    while todo:
+        cur = todo.pop(0)
+        if id(cur) in seen:
+            continue
         seen.add(id(cur))
         if isinstance(cur, socket.gaierror):
             return "dns"
@@ -703,7 +927,8 @@ def classify_error(exc: BaseException) -> str:
             return "tls"
         if isinstance(cur, TimeoutError):
             return "timeout"
-        cur = cur.__cause__ or cur.__context__
+        todo += [e for e in (cur.__cause__, cur.__context__, *cur.args)
+                 if isinstance(e, BaseException)]
     text = str(exc).lower()
     if "name or service not known" in text or "nodename nor servname" in text:
         return "dns"
@@ -761,3 +986,43 @@ def _closest_snapshot(answer: Attempt) -> tuple[str, str] | None:
     # Wayback serves the page as archived (no toolbar, links not rewritten) under `id_`.
     url = _WAYBACK_STAMP.sub(r"\1id_/", url, count=1)
     return url, when.isoformat()
+
+
+def saved_datetime(saved: str | None) -> datetime | None:
+    """A bookmark's saved date (ISO 8601, a bare date, or Diigo's ``2019/03/01 10:00:00``)
+    as an aware UTC datetime; None when absent or unreadable."""
+    if not saved or not saved.strip():
+        return None
+    text = saved.strip().replace("/", "-")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            when = datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def wayback_timestamp(saved: str | None) -> str | None:
+    """The availability API's ``timestamp`` (``YYYYMMDDhhmmss``) for a saved date."""
+    when = saved_datetime(saved)
+    return when.strftime("%Y%m%d%H%M%S") if when else None
+
+
+def http_date(saved: str | None) -> str | None:
+    """A saved date as an HTTP date (RFC 7089's ``Accept-Datetime``)."""
+    when = saved_datetime(saved)
+    return email.utils.format_datetime(when, usegmt=True) if when else None
+
+
+def _memento_date(value: str | None) -> str | None:
+    """``Memento-Datetime`` (an HTTP date) as ISO 8601 UTC, or None."""
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when.isoformat()

@@ -9,7 +9,8 @@ Each engine keeps its builds under a directory of its own (:meth:`Engine.home`):
 A rebuild (or the first build) writes a fresh index in ``builds/<stamp>/`` and swaps
 ``current`` to it; an update rewrites, in place and in one commit, only the documents whose
 content hash changed, and deletes those whose source left the store. A build killed midway
-leaves the previous index in place; what it left in ``builds/`` is removed by the next build.
+leaves the previous index in place; what it left in ``builds/`` (and a ``.current-<pid>``
+link it was about to swap in) is removed by the next build.
 Readers resolve ``current`` once when they open, so a swap never changes an open searcher.
 
 The engine is passed in (an object of the :class:`indexer.engines.protocol.Engine` shape):
@@ -124,6 +125,17 @@ def swap(home: Path, build: Path) -> None:
     os.replace(tmp, link)
 
 
+def remove_swap_leftovers(home: Path) -> int:
+    """Delete the ``.current-<pid>`` links of swaps a kill interrupted; how many.
+
+    Call under the build lock: no other build runs, so every such link is a leftover."""
+    removed = 0
+    for link in home.glob(".current-*"):
+        link.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def clean_builds(home: Path, keep: Path | None) -> None:
     """Delete every build but ``keep`` (older builds, and leftovers of killed builds).
 
@@ -150,6 +162,7 @@ def run_build(engine, paths: Paths, rebuild: bool = False, wait: float = 0.0,
     home = engine.home(paths)
     progress = progress or Progress()
     with build_lock(home, wait):
+        remove_swap_leftovers(home)
         current = current_build(engine, paths)
         with Store(paths.db) as store:
             progress.start("index", count_documents(store), "document")

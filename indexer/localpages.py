@@ -106,13 +106,18 @@ def read_saved_page(path: Path) -> SavedPage | None:
     if tree is None:
         return None
     page = SavedPage(path, body, charset, text=page_text(tree))
+    page.urls = declared_urls(tree, body)
+    page.titles = [t for t in (_first_text(tree, xpath) for xpath in _TITLE_PATHS) if t]
+    return page
+
+
+def declared_urls(tree, body: bytes) -> list[str]:
+    """The http(s) URLs a page says it is: canonical link, og:url, browsers' saved-from."""
     urls = [_first_text(tree, xpath) for xpath in _URL_PATHS]
     saved = _SAVED_FROM.search(body[:4096])
     if saved:
         urls.append(saved.group(1).decode("utf-8", "replace"))
-    page.urls = [u for u in urls if urlsplit(u).scheme in ("http", "https")]
-    page.titles = [t for t in (_first_text(tree, xpath) for xpath in _TITLE_PATHS) if t]
-    return page
+    return [u for u in urls if urlsplit(u).scheme in ("http", "https")]
 
 
 # -- the fetches row -----------------------------------------------------------------------
@@ -128,17 +133,24 @@ def record_local_page(
     content_type: str = "text/html",
     charset: str | None = None,
     fetched_at: str | None = None,
+    status: int | None = None,
+    detail: str | None = None,
+    final_url: str | None = None,
 ) -> None:
     """Write (or replace) the ``fetches`` row of a page that came from disk, not the network.
 
-    ``origin='local'``, HTTP ``status`` NULL, no error; ``sha256`` is the body's key in the
-    cache (:meth:`Cache.put` it first). Call inside ``store.transaction()`` to batch several.
+    ``origin='local'``, no error; HTTP ``status`` NULL for a saved page (the status a WARC
+    capture recorded for one: ``import-warc``), ``detail`` where it came from; ``sha256`` is
+    the body's key in the cache (:meth:`Cache.put` it first). Call inside
+    ``store.transaction()`` to batch several. ``final_url`` (default ``url``): where the page
+    was read from when it differs from the bookmark's URL.
     """
     conn.execute(
         "INSERT OR REPLACE INTO fetches(bookmark_id, url, final_url, origin, status, content_type,"
         " charset, sha256, size, fetched_at, attempts, error, error_detail)"
-        " VALUES (?, ?, ?, 'local', NULL, ?, ?, ?, ?, ?, 0, NULL, NULL)",
-        (bookmark_id, url, url, content_type, charset, sha256, size, fetched_at),
+        " VALUES (?, ?, ?, 'local', ?, ?, ?, ?, ?, ?, 0, NULL, ?)",
+        (bookmark_id, url, final_url or url, status, content_type, charset, sha256, size,
+         fetched_at, detail),
     )
 
 
@@ -327,6 +339,7 @@ def import_local_pages(store: Store, cache: Cache, directory: str | Path) -> Loc
 
 
 def _store_matches(store, cache, report, pages, bookmarks) -> None:
+    cache.remove_leftovers()  # a killed import's temporary files
     for v in report.matched:
         v.sha256 = cache.put(pages[v.path].body)
     with store.transaction() as conn:

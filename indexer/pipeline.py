@@ -1,4 +1,5 @@
-"""``build``: every stage in order, import -> fetch -> extract -> align -> entities -> index.
+"""``build``: every stage in order, import -> fetch -> extract -> align -> (snapshots) ->
+entities -> index; ``snapshots`` runs when the fetch options name a web archive.
 
 Stages talk only through the store; this module just runs them one after the other with the
 options given, and gathers their summaries. Each stage is incremental, so a second build does
@@ -23,7 +24,7 @@ from .progress import Progress
 from .records import ImportSummary
 from .store import Store
 
-STAGES = ("import", "fetch", "extract", "align", "entities", "index")
+STAGES = ("import", "fetch", "extract", "align", "snapshots", "entities", "index")
 
 
 @dataclass
@@ -38,6 +39,7 @@ class BuildOptions:
     entities: bool = True  # the entities stage (spaCy, new French texts)
     skip: frozenset[str] = frozenset()  # stage names not to run
     engine: str | None = None  # search engine to index for (None: $INDEXER_ENGINE, else whoosh)
+    warc: bool = True  # fetches also written as WARC under corpus/warc/ (unless fetch names a dir)
 
 
 @dataclass
@@ -89,9 +91,12 @@ def _build(paths: Paths, options: BuildOptions, progress: Progress, say) -> Buil
         report.imports = report.stages.get("import", [])
     with Store(paths.db) as store:
         cache = Cache(paths.cache)
-        timed("fetch", lambda: _fetch(store, cache, options, progress))
+        fetch = _fetch_options(paths, options)
+        timed("fetch", lambda: _fetch(store, cache, fetch, progress))
         timed("extract", lambda: _extract(store, cache, options, progress))
         timed("align", lambda: _align(store, options, progress))
+        if fetch.archive_url or fetch.timegate_url:
+            timed("snapshots", lambda: _snapshots(store, cache, fetch, options, progress))
     if options.entities:
         timed("entities", lambda: _entities(paths, progress))
     if options.index:
@@ -127,10 +132,28 @@ def build_lock(paths: Paths) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _fetch(store, cache, options: BuildOptions, progress):
-    from .fetch import FetchOptions, fetch_all
+def _fetch_options(paths: Paths, options: BuildOptions):
+    """The fetch options of the build, writing WARC files under the home unless told not to."""
+    from dataclasses import replace
 
-    return fetch_all(store, cache, options.fetch or FetchOptions(), progress)
+    from .fetch import FetchOptions
+
+    fetch = options.fetch or FetchOptions()
+    if options.warc and fetch.warc_dir is None:
+        fetch = replace(fetch, warc_dir=paths.warc)
+    return fetch
+
+
+def _fetch(store, cache, fetch, progress):
+    from .fetch import fetch_all
+
+    return fetch_all(store, cache, fetch, progress)
+
+
+def _snapshots(store, cache, fetch, options: BuildOptions, progress):
+    from .snapshots import rescue_orphans
+
+    return rescue_orphans(store, cache, fetch, progress, workers=options.workers)
 
 
 def _extract(store, cache, options: BuildOptions, progress):

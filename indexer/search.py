@@ -23,7 +23,7 @@ from typing import Any
 
 from . import analysis, querylang
 from .config import Paths
-from .documents import EXCERPT_SQL, FACETS, article_texts, placed_text
+from .documents import EXCERPT_SQL, FACETS, article_texts, placed_text, snapshot_texts
 from .engines import get_engine
 from .engines.protocol import Narrowing, Stored
 from .errors import IndexMissingError, QueryError, quoted
@@ -317,7 +317,8 @@ def _decorate(s: OpenIndex, q: querylang.Node, page: list[Stored],
     # The store is opened only when an article is needed (an article hit, an aligned excerpt).
     wanted = {h.row["bookmark_id"] for h in page if h.kind == "article"
               or (context and h.kind == "excerpt" and h.row.get("start") is not None)}
-    articles = _article_texts(s.paths, wanted)
+    snaps = {h.row.get("snapshot_id") for h in page if h.kind == "excerpt"} if context else set()
+    articles, snapshots = _article_texts(s.paths, wanted, snaps)
     hits = []
     for stored in page:
         row, kind = stored.row, stored.kind
@@ -326,7 +327,8 @@ def _decorate(s: OpenIndex, q: querylang.Node, page: list[Stored],
         snippet = s.snippets.make(text or "", row.get("language"), terms, analyzers)
         hit = SearchHit(row, kind, stored.score, snippet)
         start, end = row.get("start"), row.get("end")
-        article = placed_text(main, whole, row.get("in_main_text"))
+        article = placed_text(main, whole, row.get("in_main_text"), row.get("snapshot_id"),
+                              snapshots)
         if kind == "excerpt" and article and start is not None and end is not None and context:
             hit.context_before = article[max(0, start - context) : start]
             hit.context_after = article[end : end + context]
@@ -334,12 +336,14 @@ def _decorate(s: OpenIndex, q: querylang.Node, page: list[Stored],
     return hits
 
 
-def _article_texts(paths: Paths, bookmark_ids: set[str]) -> dict:
-    """Article texts of these bookmarks, from the store (the index does not keep them)."""
-    if not bookmark_ids or not paths.db.exists():
-        return {}
+def _article_texts(paths: Paths, bookmark_ids: set[str], snapshot_ids: set) -> tuple[dict, dict]:
+    """Article texts of these bookmarks and texts of these archived snapshots, from the
+    store (the index does not keep them)."""
+    snapshot_ids = {i for i in snapshot_ids if i is not None}
+    if not (bookmark_ids or snapshot_ids) or not paths.db.exists():
+        return {}, {}
     with Store(paths.db, readonly=True) as store:
-        return article_texts(store, bookmark_ids)
+        return article_texts(store, bookmark_ids), snapshot_texts(store, snapshot_ids)
 
 
 # -- one excerpt in its article -------------------------------------------------------------
@@ -373,7 +377,9 @@ def show(paths: Paths, doc_id: str, context: int = 400) -> ExcerptView:
         art = store.conn.execute(
             "SELECT text, fallback_text, title FROM articles WHERE bookmark_id=?",
             (row["bookmark_id"],)).fetchone()
-    text = placed_text(art["text"], art["fallback_text"], row.get("in_main_text")) if art else None
+        snapshots = snapshot_texts(store, [row.get("snapshot_id")])
+    text = placed_text(art["text"], art["fallback_text"], row.get("in_main_text"),
+                       row.get("snapshot_id"), snapshots) if art else None
     if text and row.get("start") is not None and row.get("end") is not None:
         view.before = text[max(0, row["start"] - context) : row["start"]]
         view.after = text[row["end"] : row["end"] + context]

@@ -180,6 +180,29 @@ MIGRATIONS: list[str] = [
     ALTER TABLE bookmarks ADD COLUMN language TEXT;
     ALTER TABLE bookmarks ADD COLUMN language_hash TEXT;
     """,
+    # Archived copies (issue 19): the dated snapshot a web archive holds of a live page that
+    # lost some excerpts, with its extracted text; an alignment made in one names it
+    # (alignments.snapshot_id: its offsets count in that snapshot's text, not the article's).
+    """
+    CREATE TABLE snapshots (
+        id INTEGER PRIMARY KEY,
+        bookmark_id TEXT NOT NULL REFERENCES bookmarks(id),
+        wanted TEXT,            -- the date asked for: the bookmark's saved date
+        url TEXT,               -- the snapshot's URL at the archive (NULL: none found)
+        archive_date TEXT,      -- the snapshot's date, UTC
+        sha256 TEXT,            -- its body in the cache
+        status TEXT NOT NULL,   -- ok | tiny | empty | not_html | error | failed (no copy)
+        text TEXT NOT NULL DEFAULT '',
+        fallback_text TEXT NOT NULL DEFAULT '',
+        text_hash TEXT,
+        extractor_version TEXT,
+        error TEXT,
+        fetched_at TEXT NOT NULL,
+        UNIQUE (bookmark_id, url)
+    );
+    CREATE INDEX snapshots_bookmark ON snapshots(bookmark_id);
+    ALTER TABLE alignments ADD COLUMN snapshot_id INTEGER REFERENCES snapshots(id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -245,6 +268,9 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
         if version != SCHEMA_VERSION:
             self.conn.close()
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path}: schema version {version} is newer than this "
+                                 f"tool's ({SCHEMA_VERSION}); upgrade indexer")
             raise StoreError(f"{self.path}: schema version {version}, this tool reads "
                              f"{SCHEMA_VERSION}: run `indexer status` once to upgrade it")
 
@@ -515,6 +541,14 @@ class Store:
             "aligned_exact": one("SELECT COUNT(*) FROM alignments WHERE method='exact'"),
             "aligned_fuzzy": one("SELECT COUNT(*) FROM alignments WHERE method='fuzzy'"),
             "orphans": one("SELECT COUNT(*) FROM alignments WHERE method='orphan'"),
+            # placed only in a web archive's copy: a dated snapshot (the live page lost
+            # them), or the archived page of a dead link
+            "archived_only": one(
+                "SELECT COUNT(*) FROM alignments a JOIN excerpts e ON e.id = a.excerpt_id"
+                " LEFT JOIN fetches f ON f.bookmark_id = e.bookmark_id"
+                " WHERE a.method IN ('exact', 'fuzzy')"
+                " AND (a.snapshot_id IS NOT NULL OR f.origin = 'archive')"),
+            "snapshots": one("SELECT COUNT(*) FROM snapshots WHERE status IN ('ok', 'tiny')"),
         }
         out["fetch_causes"] = self._grouped("SELECT error, COUNT(*) FROM fetches"
                                             " WHERE error IS NOT NULL GROUP BY error")

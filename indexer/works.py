@@ -52,6 +52,10 @@ class Quote:
     matched_text: str | None = None  # the article's text at [start, end)
     orphan_cause: str | None = None
     best_score: float | None = None  # an orphan's nearest miss
+    # placed only in a web archive's snapshot (the live page lost it): that copy and its date
+    archived_url: str | None = None
+    archived_date: str | None = None
+    snapshot_id: int | None = None  # the snapshot its offsets count in (documents.placed_text)
 
     @property
     def placed(self) -> bool:
@@ -153,8 +157,10 @@ SELECT e.id, e.text, e.annotator, e.created_at, e.comment, e.prefix AS source_pr
        e.suffix AS source_suffix, e.source_id, e.hint_start AS source_start,
        e.hint_end AS source_end, al.method, al.start, al."end",
        al.prefix, al.suffix, al.in_main_text, al.fragment_url, al.score, al.matched_text,
-       al.orphan_cause, al.best_score
+       al.orphan_cause, al.best_score, sn.url AS archived_url, sn.archive_date AS archived_date,
+       al.snapshot_id
 FROM excerpts e LEFT JOIN alignments al ON al.excerpt_id = e.id
+LEFT JOIN snapshots sn ON sn.id = al.snapshot_id
 WHERE e.bookmark_id = ? ORDER BY e.seq
 """
 _NOTES_SQL = "SELECT id, text, annotator, created_at FROM notes WHERE bookmark_id = ? ORDER BY seq"

@@ -44,6 +44,7 @@ METAVARS = {
     "scope": "SCOPE", "sort": "ORDER", "field": "FACET", "lang": "LANG", "cause": "CAUSE",
     "archive_url": "URL", "skip": "STAGE", "encoding": "ENCODING", "delimiter": "CHAR",
     "host": "ADDRESS", "port": "PORT",
+    "timegate": "URL",
 }
 
 
@@ -180,7 +181,7 @@ def engine_option():
 
 
 # Command modules register themselves on `app` when imported.
-from . import aligning, corpus, extracting, fetching, pipeline, searching, serving  # noqa: E402,F401
+from . import aligning, archiving, corpus, extracting, fetching, pipeline, searching, serving  # noqa: E402,F401
 
 
 def hoist_globals(argv: list[str]) -> list[str]:

@@ -59,7 +59,8 @@ def orphans(
     cause: Optional[str] = typer.Option(None, "--cause", help="Only this cause."),
     format: str = typer.Option("table", "--format", "-f", help="table or json."),
 ) -> None:
-    """List the excerpts that could not be placed, with their cause."""
+    """List the excerpts that could not be placed, with their cause (and those found only in
+    an archived copy of the page, with its date)."""
     if format not in ("table", "json"):
         fail(f"unknown --format {quoted(format)}; use table or json", 2)
     with Store(store_paths(ctx).db) as store:
@@ -69,12 +70,16 @@ def orphans(
         return
     for r in rows:
         best = f" best {r['best_score']:.2f}" if r["best_score"] is not None else ""
+        if r["archived_url"]:  # not on the live page, but placed in the copy of that day
+            best = f" archived {(r['archived_date'] or '')[:10]}"
         text = " ".join(r["text"].split())
         text = text if len(text) <= 60 else text[:59] + "…"
         title = " ".join((r["title"] or "").split())
         title = title if len(title) <= 40 else title[:39] + "…"
         typer.echo(f"{r['cause']}{best}  {r['excerpt_id']}  {title}  {text}")
-    say(ctx, count(len(rows), "orphan"))
+    archived = sum(1 for r in rows if r["archived_url"])
+    tail = f" (and {archived} placed only in an archived copy)" if archived else ""
+    say(ctx, count(len(rows) - archived, "orphan") + tail)
 
 
 EXPORT_HELP = ("jsonl or csv (a row per excerpt), csljson, ris or bibtex (a citation per "

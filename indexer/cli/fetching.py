@@ -1,15 +1,35 @@
-"""``indexer fetch``: a thin layer over :func:`indexer.fetch.fetch_all`."""
+"""``indexer fetch``: a thin layer over :func:`indexer.fetch.fetch_all`.
+
+:func:`archive_options` and :func:`warc_dir` are shared with ``indexer snapshots`` and
+``indexer build``."""
 
 from __future__ import annotations
 
 import typer
 
 from ..cache import Cache
+from ..config import Paths
 from ..fetch import ENV_ALLOW_LOCAL, WAYBACK_AVAILABLE, FetchOptions, fetch_all
 from ..store import Store
 from . import app, progress, session, store_paths
 
 _DEFAULTS = FetchOptions()
+ARCHIVE_HELP = (f"Ask the Wayback Machine for the copy of the bookmark's saved date "
+                f"({WAYBACK_AVAILABLE}).")
+ARCHIVE_URL_HELP = "Availability API of a web archive (Wayback's JSON), asked with the saved date."
+TIMEGATE_HELP = ("Memento TimeGate (RFC 7089) to ask with the saved date; the URL is appended "
+                 "(e.g. https://web.archive.org/web/).")
+WARC_HELP = "Do not also write what is fetched as WARC files under corpus/warc/."
+
+
+def archive_options(archive: bool, archive_url: str | None) -> str | None:
+    """The availability API a command asks: --archive-url, else Wayback's with --archive."""
+    return archive_url or (WAYBACK_AVAILABLE if archive else None)
+
+
+def warc_dir(where: Paths, no_warc: bool):
+    """Where fetches are written as WARC (None with --no-warc)."""
+    return None if no_warc else where.warc
 
 
 @app.command()
@@ -33,23 +53,23 @@ def fetch(
     only_failed: bool = typer.Option(
         False, "--only-failed", help="Retry the failed fetches (and nothing else)."
     ),
-    archive_url: str | None = typer.Option(
-        None, help="Availability API of a web archive, asked for dead links."
-    ),
-    archive: bool = typer.Option(
-        False, "--archive", help=f"Ask the Wayback Machine for dead links ({WAYBACK_AVAILABLE})."
-    ),
+    archive_url: str | None = typer.Option(None, help=ARCHIVE_URL_HELP),
+    archive: bool = typer.Option(False, "--archive", help=ARCHIVE_HELP),
+    timegate: str | None = typer.Option(None, "--timegate", help=TIMEGATE_HELP),
+    no_warc: bool = typer.Option(False, "--no-warc", help=WARC_HELP),
     allow_local: bool = typer.Option(
         False, "--allow-local", envvar=ENV_ALLOW_LOCAL,
         help="Allow loopback and private addresses (refused by default).",
     ),
 ) -> None:
-    """Download every bookmarked page once, politely, into the cache under corpus/."""
+    """Download every bookmarked page once, politely, into the cache under corpus/ (and as
+    WARC under corpus/warc/); dead links from a web archive with --archive or --timegate."""
     options = FetchOptions(
         concurrency=concurrency, per_host=per_host, delay=delay, timeout=timeout, deadline=deadline,
         max_bytes=max_bytes, retries=retries, refresh=refresh, offline=offline,
         only_failed=only_failed, allow_local=allow_local,
-        archive_url=archive_url or (WAYBACK_AVAILABLE if archive else None),
+        archive_url=archive_options(archive, archive_url), timegate_url=timegate,
+        warc_dir=warc_dir(session(ctx).paths, no_warc),
     )
     options.check()
     where = store_paths(ctx)

@@ -12,6 +12,7 @@ from ..fetch import ENV_ALLOW_LOCAL, FetchOptions
 from ..pipeline import STAGES, BuildOptions, build
 from . import app, engine_option, fail, paths, progress, session
 from .aligning import align_lines
+from .fetching import ARCHIVE_HELP, TIMEGATE_HELP, WARC_HELP, archive_options
 from .corpus import summary_line
 from .extracting import extract_lines
 from .searching import entity_lines, index_lines
@@ -40,19 +41,25 @@ def build_cmd(
         None, "--skip", help=f"A stage not to run (repeatable): {', '.join(STAGES[1:])}."
     ),
     engine: Optional[str] = engine_option(),
+    archive: bool = typer.Option(False, "--archive", help=ARCHIVE_HELP),
+    timegate: Optional[str] = typer.Option(None, "--timegate", help=TIMEGATE_HELP),
+    no_warc: bool = typer.Option(False, "--no-warc", help=WARC_HELP),
 ) -> None:
-    """Import the given files, then fetch, extract, align, find entities and index: one summary."""
+    """Import the given files, then fetch, extract, align, find entities and index: one summary.
+    With --archive or --timegate, dead links and pages that lost excerpts are read in the
+    archived copy of the day each bookmark was saved."""
     unknown = set(skip or ()) - set(STAGES[1:])
     if unknown:
         fail(f"unknown stage {quoted(sorted(unknown)[0])}; stages: {', '.join(STAGES[1:])}", 2)
     if workers < 1:
         fail("--workers must be at least 1", 2)
     fetch = FetchOptions(concurrency=concurrency, offline=offline, allow_local=allow_local,
-                         delay=delay)
+                         delay=delay, archive_url=archive_options(archive, None),
+                         timegate_url=timegate)
     fetch.check()
     options = BuildOptions(
         files=files or (), fetch=fetch, workers=workers,
-        entities=entities, skip=frozenset(skip or ()), engine=engine,
+        entities=entities, skip=frozenset(skip or ()), engine=engine, warc=not no_warc,
     )
     quiet = session(ctx).quiet
     report = build(paths(ctx), options, progress=progress(ctx),
@@ -69,6 +76,7 @@ def build_lines(report, verbose: bool = False) -> list[str]:
         "fetch": lambda s: s.lines(verbose),
         "extract": extract_lines,
         "align": align_lines,
+        "snapshots": lambda s: s.lines() + align_lines(s.align),
         "entities": entity_lines,
         "index": index_lines,
     }

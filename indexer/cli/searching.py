@@ -220,7 +220,7 @@ def show_cmd(
     row, colour = view.row, sys.stdout.isatty()
     typer.echo(typer.style(row.get("title") or "", bold=True) if colour else row.get("title"))
     for key in ("id", "url", "site", "annotator", "created_at", "author", "published", "language",
-                "method", "fragment_url"):
+                "method", "archived_date", "archived_url", "fragment_url"):
         if row.get(key) not in (None, ""):
             typer.echo(f"{key}: {row[key]}")
     if row.get("tags"):

@@ -6,7 +6,10 @@ the rows each stage writes, the index's documents). Then, for each stage, a chil
 (``os.fork`` of this one: no interpreter start-up per kill) runs the stage on a fresh copy and
 is SIGKILLed after a delay drawn (seeded) within the stage's measured duration; sometimes the
 rerun is killed too. After each kill the store must open and pass ``PRAGMA integrity_check``,
-and a rerun of the stage must reach the reference fingerprint exactly. A few kills of the real
+and a rerun of the stage must reach the reference fingerprint exactly. The fetch writes WARC
+files as it goes, and ``export-warc`` is killed too: after the rerun every WARC is whole
+(digests checked by warcio), none is left open, the cache holds no temporary file, and the
+WARCs hold the same responses as the reference's. A few kills of the real
 ``indexer build`` command (a subprocess, ``INDEXER_ALLOW_LOCAL=1``) close the loop through the
 CLI, its build lock and the index lock.
 
@@ -29,6 +32,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from httpserver import TestServer
+from warcset import assert_sound, response_set
 
 from indexer.align import AlignOptions, align_all
 from indexer.cache import Cache
@@ -40,12 +44,14 @@ from indexer.index import build_index, current_dir
 from indexer.ingest import import_files, status
 from indexer.store import Store
 from indexer.synth import sentence
+from indexer.warc import export_warc
 
 SEED = 8
 N_PAGES = 24
 N_DEAD = 4  # bookmarks whose page is a 404: fetch failures are part of the counts
 N_BIG = 2000  # bookmarks of the "large-ish" export the import stage is killed in
-KILLS = {"import": 8, "fetch": 10, "extract": 10, "align": 10, "index": 8, "index-update": 8}
+KILLS = {"import": 8, "fetch": 10, "export-warc": 6, "extract": 10, "align": 10, "index": 8,
+         "index-update": 8}
 CLI_KILLS = 3
 MIN_LANDED = 50  # kills that must hit a running stage (the others found it finished)
 
@@ -108,7 +114,10 @@ def run_stage(stage: str, paths: Paths, exports: dict[str, Path]) -> None:
             cache = Cache(paths.cache)
             if stage == "fetch":
                 fetch_all(store, cache, FetchOptions(concurrency=4, per_host=4, delay=0,
-                                                     allow_local=True, batch_size=5, retries=0))
+                                                     allow_local=True, batch_size=5, retries=0,
+                                                     warc_dir=paths.warc))
+            elif stage == "export-warc":  # small files: rotations to be killed in too
+                export_warc(store, cache, _exported(paths), max_bytes=20_000)
             elif stage == "extract":
                 extract_all(store, cache, ExtractOptions(batch_size=5))
             else:
@@ -122,9 +131,15 @@ TABLES = {
 }
 
 
+def _exported(paths: Paths) -> Path:
+    return paths.corpus / "warc-export"
+
+
 def fingerprint(paths: Paths) -> dict:
-    """What an uninterrupted run must agree with: counts, stage rows, index documents."""
-    out = {"status": status(paths)}
+    """What an uninterrupted run must agree with: counts, stage rows, index documents, the
+    responses the WARCs hold (what a replay would serve)."""
+    out = {"status": status(paths), "warc": response_set(paths.warc),
+           "warc_export": response_set(_exported(paths))}
     with Store(paths.db) as store:
         for name, sql in TABLES.items():
             out[name] = sorted(tuple(r) for r in store.conn.execute(sql))
@@ -133,6 +148,13 @@ def fingerprint(paths: Paths) -> dict:
             out["index_docs"] = s.doc_count()
             out["index"] = sorted((f["id"], f["hash"]) for f in s.all_stored_fields())
     return out
+
+
+def assert_no_leftovers(paths: Paths) -> None:
+    """After a rerun: whole WARCs only, none left open, no temporary file in the cache."""
+    assert_sound(paths.warc)
+    assert_sound(_exported(paths))
+    assert not list(paths.cache.rglob("*.tmp")), list(paths.cache.rglob("*.tmp"))
 
 
 def assert_store_sound(paths: Paths) -> None:
@@ -206,8 +228,11 @@ def reference(tmp_path_factory):
 
         stage("import", Paths(where / "import-ref"))
         import_files(home, [small])
-        for name in ("fetch", "extract"):
-            stage(name, home)
+        stage("fetch", home)
+        exp = Paths(where / "exp")  # the export beside the cache: its own home
+        shutil.copytree(home.home, exp.home, symlinks=True)
+        stage("export-warc", exp)
+        stage("extract", home)
         # index-update: an index built before align, brought up to date after it
         upd = Paths(where / "upd")
         shutil.copytree(home.home, upd.home, symlinks=True)
@@ -229,6 +254,8 @@ def test_reference_run_exercises_every_stage(reference):
     assert final["index_docs"] > counts["excerpts"]  # excerpts, descriptions, articles
     assert reference["after"]["index-update"]["index"] == final["index"]
     assert reference["after"]["import"]["status"]["bookmarks"] == N_BIG
+    assert len(final["warc"]) == N_PAGES  # each page fetched is in the WARCs
+    assert reference["after"]["export-warc"]["warc_export"] == final["warc"]
 
 
 def test_kill_at_random_recovers_identical_counts(reference, tmp_path):
@@ -245,6 +272,7 @@ def test_kill_at_random_recovers_identical_counts(reference, tmp_path):
                                       rng.uniform(0.01, 0.9 * budget))
                 assert_store_sound(paths)
             run_stage(stage, paths, reference["exports"])  # no stale lock refuses the rerun
+            assert_no_leftovers(paths)
             got = fingerprint(paths)
             assert got == reference["after"][stage], f"{stage} kill {k} diverged"
             shutil.rmtree(paths.home)

@@ -67,3 +67,19 @@ def test_same_url_twice_in_one_file_merges(tmp_path):
         assert summary.bookmarks_new == 1
         counts = store.counts()
         assert (counts["bookmarks"], counts["excerpts"], counts["tags"]) == (1, 2, 2)
+
+
+def test_a_reader_refuses_another_schema_and_says_what_to_do(tmp_path):
+    """The read-only opening (the reading room's) migrates nothing: an older store is sent to
+    any command that upgrades it, a newer one to a newer indexer."""
+    path = tmp_path / "s.sqlite"
+    Store(path).close()
+    for version, words in ((SCHEMA_VERSION - 1, "indexer status"),
+                           (SCHEMA_VERSION + 1, "upgrade indexer")):
+        db = sqlite3.connect(path)
+        db.execute(f"PRAGMA user_version={version}")
+        db.close()
+        with pytest.raises(StoreError, match=words):
+            Store(path, readonly=True)
+    with pytest.raises(StoreError, match="no store here"):
+        Store(tmp_path / "absent.sqlite", readonly=True)
