@@ -6,8 +6,9 @@ with every excerpt in place; the library behind the web reader's article page.
 cut into :class:`Segment` runs at every excerpt boundary, each run knowing which excerpts
 cover it, so overlapping highlights need no nesting; an excerpt found only outside the main
 text (its offsets count in the whole page's text, see :func:`indexer.documents.placed_text`)
-comes as a :class:`Passage` of that page text with its context. Joined, the runs of one
-excerpt are exactly its ``matched_text``.
+comes as a :class:`Passage` of that page text with its context, and an excerpt the live page
+lost, placed in a web archive's dated snapshot (:mod:`indexer.snapshots`), as a passage of
+that snapshot's text. Joined, the runs of one excerpt are exactly its ``matched_text``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .config import Paths
+from .documents import placed_text, snapshot_texts
 from .errors import QueryError, quoted
 from .store import Store
 from .works import Quote, Selection, Work, load_works
 
-__all__ = ["Passage", "Reading", "Segment", "in_page_text", "read_bookmark", "segments"]
+__all__ = ["Passage", "Reading", "Segment", "in_page_text", "in_snapshot", "read_bookmark",
+           "segments"]
 
 PASSAGE_CONTEXT = 300  # characters of page text either side of an excerpt outside the main text
 
@@ -35,12 +38,15 @@ class Segment:
 
 @dataclass
 class Passage:
-    """An excerpt placed in the page's text outside the main text, with its context."""
+    """An excerpt placed outside the article's main text, with its context: in the rest of
+    the page, or in a web archive's snapshot of it (``archived_url``, ``archived_date``)."""
 
     excerpt_id: str
     before: str
     text: str
     after: str
+    archived_url: str | None = None
+    archived_date: str | None = None
 
 
 @dataclass
@@ -50,7 +56,8 @@ class Reading:
     work: Work
     article_status: str | None = None  # ok | tiny | empty | not_html | error | None
     segments: list[Segment] = field(default_factory=list)
-    passages: list[Passage] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)  # in the rest of the page
+    archived: list[Passage] = field(default_factory=list)  # only in an archived snapshot
 
     @property
     def orphans(self) -> list[Quote]:
@@ -58,9 +65,15 @@ class Reading:
         return [q for q in self.work.quotes if not q.placed]
 
 
+def in_snapshot(q: Quote) -> bool:
+    """Placed only in a web archive's snapshot (the live page lost it)."""
+    return q.placed and q.snapshot_id is not None
+
+
 def in_page_text(q: Quote) -> bool:
-    """Placed, but in the whole page's text rather than the main text."""
-    return q.placed and q.in_main_text is not None and not q.in_main_text
+    """Placed in the live page's whole text rather than its main text."""
+    return (q.placed and not in_snapshot(q) and q.in_main_text is not None
+            and not q.in_main_text)
 
 
 def read_bookmark(paths: Paths, bookmark_id: str) -> Reading:
@@ -76,13 +89,18 @@ def read_bookmark(paths: Paths, bookmark_id: str) -> Reading:
             raise QueryError(f"unknown bookmark id {quoted(bookmark_id)}")
         art = store.conn.execute("SELECT status, text, fallback_text FROM articles"
                                  " WHERE bookmark_id = ?", (bookmark_id,)).fetchone()
+        snapshots = snapshot_texts(store, [q.snapshot_id for q in work.quotes])
     reading = Reading(work)
+    placed = [q for q in work.quotes if q.placed]
     if art is not None:
         reading.article_status = art["status"]
-        placed = [q for q in work.quotes if q.placed]
-        reading.segments = segments(art["text"] or "", [q for q in placed if not in_page_text(q)])
+        live = [q for q in placed if not in_snapshot(q)]
+        reading.segments = segments(art["text"] or "", [q for q in live if not in_page_text(q)])
         reading.passages = [_passage(art["fallback_text"] or "", q)
-                            for q in placed if in_page_text(q)]
+                            for q in live if in_page_text(q)]
+    for q in (q for q in placed if in_snapshot(q)):
+        text = placed_text(None, None, q.in_main_text, q.snapshot_id, snapshots) or ""
+        reading.archived.append(_passage(text, q))
     return reading
 
 
@@ -103,6 +121,8 @@ def segments(text: str, quotes: list[Quote]) -> list[Segment]:
     return out
 
 
-def _passage(page: str, q: Quote) -> Passage:
-    before = page[max(0, q.start - PASSAGE_CONTEXT): q.start]
-    return Passage(q.id, before, page[q.start: q.end], page[q.end: q.end + PASSAGE_CONTEXT])
+def _passage(text: str, q: Quote) -> Passage:
+    before = text[max(0, q.start - PASSAGE_CONTEXT): q.start]
+    archived = (q.archived_url, q.archived_date) if in_snapshot(q) else (None, None)
+    return Passage(q.id, before, text[q.start: q.end], text[q.end: q.end + PASSAGE_CONTEXT],
+                   *archived)

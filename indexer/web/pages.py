@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode, urlsplit
 
-from ..reading import Reading, in_page_text
+from ..reading import Reading, in_page_text, in_snapshot
 from ..results import SearchResults, Snippet
 from ..works import Quote
 from .state import FACET_ORDER, PAGE_SIZE, SearchState
@@ -155,23 +155,35 @@ def article_page(reading: Reading, back: str = "") -> dict:
         "state": SearchState(), "url": safe_link(work.url),
         "archived": safe_link(work.archived_url),
         "runs": runs, "margin": [_margin(q) for q in sorted(work.quotes, key=_reading_order)],
-        "passages": [{"id": p.excerpt_id, "before": p.before, "text": p.text,
-                      "after": p.after, "quote": by_id[p.excerpt_id]}
-                     for p in reading.passages],
+        "passages": [_passage(p, by_id) for p in reading.passages],
+        "archived_passages": [_passage(p, by_id) for p in reading.archived],
         "orphans": [_margin(q) for q in reading.orphans],
         "tag_links": [(t, SearchState(filters=(("tag", (t,)),)).url()) for t in work.tags],
     }
 
 
+def _passage(p, by_id: dict) -> dict:
+    return {"id": p.excerpt_id, "before": p.before, "text": p.text, "after": p.after,
+            "quote": by_id[p.excerpt_id], "archived_url": safe_link(p.archived_url),
+            "archived_date": p.archived_date}
+
+
+WHERE = ("main", "page", "archive", "orphan")  # the margin's order, as the page shows them
+
+
+def _where(q: Quote) -> str:
+    if not q.placed:
+        return "orphan"
+    return "archive" if in_snapshot(q) else "page" if in_page_text(q) else "main"
+
+
 def _reading_order(q: Quote) -> tuple:
-    """The margin follows the text: excerpts of the main text by place, then those of the
-    rest of the page, then the ones not placed (in the order they were saved)."""
-    if q.placed:
-        return (1 if in_page_text(q) else 0, q.start)
-    return (2, 0)
+    """The margin follows the page: excerpts of the main text by place, then those of the
+    rest of the page, then those found only in an archived copy, then the ones not placed
+    (in the order they were saved)."""
+    return (WHERE.index(_where(q)), q.start if q.placed else 0)
 
 
 def _margin(q: Quote) -> dict:
-    where = "page" if in_page_text(q) else ("main" if q.placed else "orphan")
-    return {"excerpt": q, "where": where, "fragment": safe_link(q.fragment_url),
+    return {"excerpt": q, "where": _where(q), "fragment": safe_link(q.fragment_url),
             "score": f"{q.score:.2f}" if q.score is not None else None}

@@ -68,6 +68,8 @@ FR = {
     "fuzzy_note": "placé par approximation, score {score}",
     "outside_main": "Trouvés hors du texte principal (menus, encadrés, pied de page)",
     "orphans": "Non retrouvés dans l'article",
+    "in_archive_only": "Retrouvés seulement dans une copie archivée (la page les a perdus)",
+    "only_in_copy": "seulement dans la copie du {date}",
     "cause": "cause",
     "causes": {
         "no_url": "le signet n'a pas d'adresse",
