@@ -62,3 +62,15 @@ class IndexMissingError(IndexerError):
 
 class BusyError(IndexerError):
     """Another process holds the lock for this stage."""
+
+
+class PullError(IndexerError):
+    """A pull from an API (Hypothesis, Diigo) that could not finish, or was asked wrongly.
+
+    What was pulled before the failure is kept; ``summary`` (when set) says how much, and the
+    next pull resumes from there.
+    """
+
+    def __init__(self, message: str, summary=None):
+        super().__init__(message)
+        self.summary = summary

@@ -23,7 +23,8 @@ class Progress:
 
     verbose = False
 
-    def start(self, stage: str, total: int, unit: str = "item") -> None: ...
+    def start(self, stage: str, total: int | None, unit: str = "item") -> None:
+        """A stage begins: ``total`` items to do (None: not known beforehand)."""
 
     def advance(self, n: int = 1, **counts: int) -> None: ...
 
@@ -46,7 +47,9 @@ class Lines(Progress):
         self.stage, self.total, self.unit, self.done, self.counts = stage, total, unit, 0, {}
         self.began = self.last = self.clock()
         self.said = 0
-        self._say(f"{stage}: {total} {plural(total, unit)} to do")
+        # a total of None is unknown (an API that does not say how many pages follow)
+        self._say(f"{stage}: started" if total is None
+                  else f"{stage}: {total} {plural(total, unit)} to do")
 
     def advance(self, n: int = 1, **counts: int) -> None:
         self.done += n
@@ -62,20 +65,21 @@ class Lines(Progress):
             self._say(f"  {line}")
 
     def finish(self) -> None:
-        if self.total and self.said != self.done:
+        if (self.total or self.total is None) and self.said != self.done:
             self._say(self.line(self.clock()))
 
     def line(self, now: float) -> str:
         """Where the stage is: done of total, rate, time left, and its counts."""
         share = f" ({100 * self.done // self.total}%)" if self.total else ""
-        out = f"{self.stage}: {self.done}/{self.total} {plural(self.total, self.unit)}{share}"
+        of = "" if self.total is None else f"/{self.total}"
+        whole = self.done if self.total is None else self.total
+        out = f"{self.stage}: {self.done}{of} {plural(whole, self.unit)}{share}"
         elapsed = now - self.began
         if elapsed > 0 and self.done:
             rate = self.done / elapsed
             out += f", {rate:.1f}/s"
-            left = (self.total - self.done) / rate
-            if self.done < self.total:
-                out += f", about {duration(left)} left"
+            if self.total is not None and self.done < self.total:
+                out += f", about {duration((self.total - self.done) / rate)} left"
         extra = ", ".join(f"{k} {v}" for k, v in self.counts.items() if v)
         return out + (f"; {extra}" if extra else "")
 

@@ -203,6 +203,47 @@ MIGRATIONS: list[str] = [
     CREATE INDEX snapshots_bookmark ON snapshots(bookmark_id);
     ALTER TABLE alignments ADD COLUMN snapshot_id INTEGER REFERENCES snapshots(id);
     """,
+    # The veille loop (issue 17, indexer.pulling and indexer.watches): where each API source
+    # stands (never its credentials), the Hypothesis rows pulled (a bookmark is rebuilt from
+    # all its rows, as a saved search result would give it), the watches, what each published,
+    # and when each excerpt and note first entered the store (what "new" means to a watch).
+    """
+    CREATE TABLE pull_sources (
+        source TEXT PRIMARY KEY,    -- api, base URL and filters: no token, key or password
+        api TEXT NOT NULL,          -- hypothesis | diigo
+        cursor TEXT,                -- hypothesis: search_after (the last `updated` seen)
+        mark TEXT,                  -- diigo: the newest updated_at of the last complete walk
+        walk TEXT,                  -- diigo: a walk under way (JSON: start, top, full)
+        last_pull TEXT,
+        last_full TEXT
+    );
+    CREATE TABLE pulled_annotations (
+        id TEXT PRIMARY KEY,        -- the Hypothesis annotation id
+        url TEXT NOT NULL,          -- the bookmark it belongs to
+        updated TEXT NOT NULL,
+        body TEXT NOT NULL          -- the row as the API gave it (JSON)
+    );
+    CREATE INDEX pulled_annotations_url ON pulled_annotations(url);
+    CREATE TABLE watches (
+        name TEXT PRIMARY KEY,
+        query TEXT NOT NULL,
+        options TEXT NOT NULL,      -- JSON: filters, scope, since, until
+        created_at TEXT NOT NULL,
+        mark TEXT,                  -- documents that entered the store from then on are new
+        last_run TEXT
+    );
+    CREATE TABLE watch_items (
+        watch TEXT NOT NULL REFERENCES watches(name) ON DELETE CASCADE,
+        doc_id TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        entry TEXT NOT NULL,        -- JSON: what the feed and the digest showed
+        PRIMARY KEY (watch, doc_id)
+    ) WITHOUT ROWID;
+    ALTER TABLE excerpts ADD COLUMN first_seen TEXT;
+    UPDATE excerpts SET first_seen = changed_at;
+    ALTER TABLE notes ADD COLUMN first_seen TEXT;
+    UPDATE notes SET first_seen = (SELECT imported_at FROM imports WHERE imports.id = notes.import_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -353,6 +394,14 @@ class Store:
                      " line INTEGER, excerpts INTEGER, notes INTEGER, status TEXT, before TEXT,"
                      " repeated INTEGER DEFAULT 0)")
         conn.execute("DELETE FROM import_seen")
+        # The texts written so far per bookmark, to number equal texts across its repeats.
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_texts(bookmark_id TEXT,"
+                     " tbl TEXT, key TEXT)")
+        # looked up once per repeat of a bookmark (a Hypothesis export repeats it once per
+        # annotation): without an index each lookup scans every text the import wrote
+        conn.execute("CREATE INDEX IF NOT EXISTS temp.import_texts_bookmark"
+                     " ON import_texts(bookmark_id, tbl)")
+        conn.execute("DELETE FROM import_texts")
         summary = ImportSummary(path=str(path), format=format)
         repeats: list[str] = []
         for rec in records:
@@ -456,6 +505,7 @@ class Store:
         for seq, ex in enumerate(rec.excerpts, start=start):
             key = fold_space(ex.text)
             seen[key] = seen.get(key, 0) + 1
+            conn.execute("INSERT INTO import_texts VALUES (?, 'excerpts', ?)", (bid, key))
             eid = stable_id(bid, key, str(seen[key]))
             values = (
                 seq, ex.text, ex.annotator or rec.annotator, ex.created_at, ex.comment,
@@ -471,8 +521,8 @@ class Store:
                 conn.execute(
                     "INSERT INTO excerpts(id, bookmark_id, seq, text, annotator, created_at,"
                     " comment, prefix, suffix, hint_start, hint_end, source_id, import_id,"
-                    " changed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (eid, bid, *values, import_id, stamp),
+                    " changed_at, first_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (eid, bid, *values, import_id, stamp, stamp),
                 )
                 summary.excerpts_new += 1
             elif tuple(old) != values:
@@ -488,28 +538,27 @@ class Store:
         for seq, note in enumerate(rec.notes, start=start):
             key = fold_space(note.text)
             seen[key] = seen.get(key, 0) + 1
+            conn.execute("INSERT INTO import_texts VALUES (?, 'notes', ?)", (bid, key))
             nid = stable_id(bid, "note", key, str(seen[key]))
             summary.notes_total += 1
             cur = conn.execute(
                 "INSERT OR IGNORE INTO notes(id, bookmark_id, seq, text, annotator, created_at,"
-                " import_id) VALUES (?,?,?,?,?,?,?)",
+                " import_id, first_seen) VALUES (?,?,?,?,?,?,?,?)",
                 (nid, bid, seq, note.text, note.annotator or rec.annotator, note.created_at,
-                 import_id),
+                 import_id, now_iso()),
             )
             summary.notes_new += cur.rowcount
 
     @staticmethod
     def _occurrences(conn, table: str, bid: str, start: int) -> dict[str, int]:
-        """How often each text already stands among the first ``start`` rows of this bookmark
-        (a repeat of a bookmark continues the numbering of equal texts, as one record would)."""
-        seen: dict[str, int] = {}
-        if start:
-            for (text,) in conn.execute(
-                f"SELECT text FROM {table} WHERE bookmark_id=? AND seq<? ORDER BY seq", (bid, start)
-            ):
-                key = fold_space(text)
-                seen[key] = seen.get(key, 0) + 1
-        return seen
+        """How often each text was already written for this bookmark by this import (a repeat
+        of a bookmark continues the numbering of equal texts, as one record would). Counted
+        from what this import wrote, not from the stored rows' ``seq``: a newer export listing
+        the rows in another order leaves stale ``seq`` values until they are rewritten."""
+        if not start:
+            return {}
+        return dict(conn.execute("SELECT key, COUNT(*) FROM import_texts WHERE bookmark_id=?"
+                                 " AND tbl=? GROUP BY key", (bid, table)).fetchall())
 
     # -- reporting ------------------------------------------------------------------------
 

@@ -30,7 +30,9 @@ class Reply:
     ``wait`` sleeps before the status line (a slow server); ``drip`` sends the body in
     ``drip`` pieces with ``drip_wait`` seconds between them (a slow-drip server: each read is
     quick, the whole is slow); ``length=False`` omits Content-Length and closes the connection
-    at the end of the body (a streamed body of unknown size).
+    at the end of the body (a streamed body of unknown size); ``cut`` sends only that many
+    bytes of the body, then closes the connection (a connection dropped mid-body: the
+    Content-Length still announces the whole body).
     """
 
     status: int = 200
@@ -40,6 +42,7 @@ class Reply:
     drip: int = 0
     drip_wait: float = 0.0
     length: bool = True
+    cut: int | None = None
 
 
 @dataclass
@@ -209,6 +212,11 @@ def _make_handler(server: TestServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True  # the client gave up: that is the point
 
         def _write_body(self, reply: Reply) -> None:
+            if reply.cut is not None:
+                self.wfile.write(reply.body[: reply.cut])
+                self.wfile.flush()
+                self.close_connection = True
+                return
             if not reply.drip:
                 self.wfile.write(reply.body)
                 return

@@ -45,6 +45,9 @@ METAVARS = {
     "archive_url": "URL", "skip": "STAGE", "encoding": "ENCODING", "delimiter": "CHAR",
     "host": "ADDRESS", "port": "PORT",
     "timegate": "URL",
+    "base_url": "URL", "page_size": "N", "backoff": "SECONDS", "token_file": "FILE",
+    "key_file": "FILE", "password_file": "FILE", "group": "GROUP", "user": "USER", "uri": "URL",
+    "name": "NAME", "names": "NAME", "query": "QUERY",
 }
 
 
@@ -181,7 +184,7 @@ def engine_option():
 
 
 # Command modules register themselves on `app` when imported.
-from . import aligning, archiving, corpus, extracting, fetching, pipeline, searching, serving  # noqa: E402,F401
+from . import aligning, archiving, corpus, extracting, fetching, pipeline, searching, serving, veille  # noqa: E402,F401
 
 
 def hoist_globals(argv: list[str]) -> list[str]:

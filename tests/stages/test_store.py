@@ -8,7 +8,7 @@ import pytest
 
 from indexer.errors import StoreError
 from indexer.records import BookmarkRecord, ExcerptRecord, ParseResult
-from indexer.store import MIGRATIONS, SCHEMA_VERSION, Store
+from indexer.store import MIGRATIONS, SCHEMA_VERSION, Store, bookmark_id, stable_id
 
 
 def test_new_store_is_wal_and_current(tmp_path):
@@ -24,9 +24,22 @@ def test_old_store_migrates_forward_keeping_data(tmp_path):
     store.conn = sqlite3.connect(path, isolation_level=None)
     store.conn.row_factory = sqlite3.Row
     store.migrate(target=1)
+    # the rows an older release wrote, in its own columns (today's import writes newer ones)
+    stamp = "2019-03-01T10:00:00+00:00"
     rec = BookmarkRecord(title="Ancien", url="https://example.org/a",
-                         excerpts=[ExcerptRecord("un passage")])
-    store.import_parsed(ParseResult("native", [rec]), "old.jsonl", "0" * 64)
+                         excerpts=[ExcerptRecord("un passage"), ExcerptRecord("un autre")])
+    bid = bookmark_id(rec)  # the ids are stable across releases
+    eid, nid = stable_id(bid, "un passage", "1"), stable_id(bid, "note", "une note", "1")
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO imports(id, path, sha256, format, imported_at)"
+                     " VALUES (1, 'old.jsonl', ?, 'native', ?)", ("0" * 64, stamp))
+        conn.execute("INSERT INTO bookmarks(id, url, title, import_id, first_seen, changed_at)"
+                     " VALUES (?, 'https://example.org/a', 'Ancien', 1, ?, ?)",
+                     (bid, stamp, stamp))
+        conn.execute("INSERT INTO excerpts(id, bookmark_id, seq, text, import_id, changed_at)"
+                     " VALUES (?, ?, 0, 'un passage', 1, ?)", (eid, bid, stamp))
+        conn.execute("INSERT INTO notes(id, bookmark_id, seq, text, import_id)"
+                     " VALUES (?, ?, 0, 'une note', 1)", (nid, bid))
     assert store.version == 1
     assert "fetches" not in {r[0] for r in store.conn.execute(
         "SELECT name FROM sqlite_master WHERE type='table'")}
@@ -35,6 +48,12 @@ def test_old_store_migrates_forward_keeping_data(tmp_path):
         assert reopened.version == SCHEMA_VERSION
         assert reopened.counts()["excerpts"] == 1
         assert reopened.counts()["fetched"] == 0
+        # when each excerpt and note entered the store (watches) is kept from what was there
+        assert reopened.conn.execute("SELECT first_seen FROM excerpts").fetchone()[0] == stamp
+        assert reopened.conn.execute("SELECT first_seen FROM notes").fetchone()[0] == stamp
+        # and today's import goes on in the migrated store: one excerpt kept, one added
+        reopened.import_parsed(ParseResult("native", [rec]), "new.jsonl", "1" * 64)
+        assert reopened.counts()["excerpts"] == 2
 
 
 def test_newer_store_is_refused(tmp_path):
