@@ -184,7 +184,9 @@ def engine_option():
 
 
 # Command modules register themselves on `app` when imported.
-from . import aligning, archiving, corpus, extracting, fetching, pipeline, searching, serving, veille  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    aligning, archiving, corpus, extracting, fetching, pipeline, searching, serving, veille,
+)
 
 
 def hoist_globals(argv: list[str]) -> list[str]:
