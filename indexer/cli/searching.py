@@ -26,6 +26,23 @@ TABLE_FACETS = ["tag", "annotator", "author", "site", "language", "year"]
 SCOPE_HELP = ("Where to look: team (what the team wrote: excerpts, descriptions and notes), "
               "excerpts, descriptions, notes, articles or all.")
 
+# The search filters, the same on every command that takes a search (search, watch add).
+TAG = typer.Option([], "--tag", help="Only these tags (repeat: OR).")
+ANNOTATOR = typer.Option([], "--annotator", help="Only these annotators.")
+AUTHOR = typer.Option([], "--author", help="Only these article authors.")
+SITE = typer.Option([], "--site", help="Only these sites (repeat: OR).")
+ENTITY = typer.Option([], "--entity", help="Only texts naming these entities.")
+LANG = typer.Option(None, "--lang", help="Only this language (fr, en...).")
+SINCE = typer.Option(None, "--since", help="Saved on or after (YYYY[-MM[-DD]]).")
+UNTIL = typer.Option(None, "--until", help="Saved on or before (YYYY[-MM[-DD]]).")
+SCOPE = typer.Option(search_mod.DEFAULT_SCOPE, "--in", help=SCOPE_HELP)
+
+
+def search_filters(tag, annotator, author, site, entity, lang) -> dict[str, list[str]]:
+    """The filters of those options, as :func:`indexer.search.search` takes them."""
+    return {"tag": tag, "annotator": annotator, "author": author, "site": site,
+            "entity": entity, "language": [lang] if lang else []}
+
 
 @app.command("entities")
 def entities_cmd(ctx: typer.Context) -> None:
@@ -129,15 +146,15 @@ def search_cmd(
     query: str = typer.Argument(
         "", help='Whoosh syntax: words (AND-ed), OR, NOT, "phrase", field:value, prefix*, fuzzy~.'
     ),
-    tag: list[str] = typer.Option([], "--tag", help="Only these tags (repeat: OR)."),
-    annotator: list[str] = typer.Option([], "--annotator", help="Only these annotators."),
-    author: list[str] = typer.Option([], "--author", help="Only these article authors."),
-    site: list[str] = typer.Option([], "--site", help="Only these sites (repeat: OR)."),
-    entity: list[str] = typer.Option([], "--entity", help="Only texts naming these entities."),
-    lang: str | None = typer.Option(None, "--lang", help="Only this language (fr, en...)."),
-    since: str | None = typer.Option(None, "--since", help="Saved on or after (YYYY[-MM[-DD]])."),
-    until: str | None = typer.Option(None, "--until", help="Saved on or before (YYYY[-MM[-DD]])."),
-    scope: str = typer.Option(search_mod.DEFAULT_SCOPE, "--in", help=SCOPE_HELP),
+    tag: list[str] = TAG,
+    annotator: list[str] = ANNOTATOR,
+    author: list[str] = AUTHOR,
+    site: list[str] = SITE,
+    entity: list[str] = ENTITY,
+    lang: str | None = LANG,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    scope: str = SCOPE,
     sort: str = typer.Option("relevance", "--sort", help="relevance, saved or published."),
     limit: int = typer.Option(10, "--limit", help="Hits per page."),
     page: int = typer.Option(1, "--page", help="Page number (from 1)."),
@@ -149,8 +166,7 @@ def search_cmd(
 ) -> None:
     """Search what the team wrote (or the articles) with filters and facet counts."""
     check_export_format(fmt, excel, allowed=("table", "json"))
-    filters = {"tag": tag, "annotator": annotator, "author": author, "site": site,
-               "entity": entity, "language": [lang] if lang else []}
+    filters = search_filters(tag, annotator, author, site, entity, lang)
     asked = {"filters": filters, "scope": scope, "sort": sort, "since": since, "until": until,
              "context": context, "engine": engine}
     if fmt in WORK_WRITERS:

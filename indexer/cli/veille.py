@@ -13,12 +13,13 @@ from pathlib import Path
 import typer
 
 from .. import pulling
-from .. import search as search_mod
 from .. import watches as watches_mod
 from ..errors import PullError
 from ..progress import count
 from . import _Group, app, engine_option, fail, paths, progress, say, store_paths
-from .searching import SCOPE_HELP
+from .searching import (
+    ANNOTATOR, AUTHOR, ENTITY, LANG, SCOPE, SINCE, SITE, TAG, UNTIL, search_filters,
+)
 
 pull_app = typer.Typer(cls=_Group, no_args_is_help=True, rich_markup_mode=None,
                        help="Pull bookmarks and annotations from the Hypothesis or Diigo API.")
@@ -132,22 +133,21 @@ def watch_add_cmd(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The watch's name (letters, digits, - _ .)."),
     query: str = typer.Argument("", help="The search query (see `indexer search --help`)."),
-    tag: list[str] = typer.Option([], "--tag", help="Only these tags (repeat: OR)."),
-    annotator: list[str] = typer.Option([], "--annotator", help="Only these annotators."),
-    author: list[str] = typer.Option([], "--author", help="Only these article authors."),
-    site: list[str] = typer.Option([], "--site", help="Only these sites (repeat: OR)."),
-    entity: list[str] = typer.Option([], "--entity", help="Only texts naming these entities."),
-    lang: str | None = typer.Option(None, "--lang", help="Only this language (fr, en...)."),
-    since: str | None = typer.Option(None, "--since", help="Saved on or after (YYYY[-MM[-DD]])."),
-    until: str | None = typer.Option(None, "--until", help="Saved on or before (YYYY[-MM[-DD]])."),
-    scope: str = typer.Option(search_mod.DEFAULT_SCOPE, "--in", help=SCOPE_HELP),
+    tag: list[str] = TAG,
+    annotator: list[str] = ANNOTATOR,
+    author: list[str] = AUTHOR,
+    site: list[str] = SITE,
+    entity: list[str] = ENTITY,
+    lang: str | None = LANG,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    scope: str = SCOPE,
     from_now: bool = typer.Option(False, "--from-now", help="Publish only what is imported "
                                   "from now on (default: the first run publishes every hit)."),
     engine: str | None = engine_option(),
 ) -> None:
     """Save a search as a watch: each `watch run` publishes its new hits."""
-    filters = {"tag": tag, "annotator": annotator, "author": author, "site": site,
-               "entity": entity, "language": [lang] if lang else []}
+    filters = search_filters(tag, annotator, author, site, entity, lang)
     w = watches_mod.add_watch(store_paths(ctx), name, query, filters=filters, scope=scope,
                               since=since, until=until, from_now=from_now, engine=engine)
     start = "what is imported from now on" if from_now else "every hit on its first run"
