@@ -242,7 +242,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE excerpts ADD COLUMN first_seen TEXT;
     UPDATE excerpts SET first_seen = changed_at;
     ALTER TABLE notes ADD COLUMN first_seen TEXT;
-    UPDATE notes SET first_seen = (SELECT imported_at FROM imports WHERE imports.id = notes.import_id);
+    UPDATE notes SET first_seen =
+        (SELECT imported_at FROM imports WHERE imports.id = notes.import_id);
     """,
 ]
 

@@ -49,7 +49,8 @@ def dated_copies(root: Path):
         main = squash(extract_page(body, "text/html").text)
         tree = lxml.html.fromstring(body)
         paras = [p for p in tree.iter("p")
-                 if 200 <= len(squash(p.text_content())) <= 500 and squash(p.text_content()) in main]
+                 if 200 <= len(squash(p.text_content())) <= 500
+                 and squash(p.text_content()) in main]
         if len(paras) < 3:
             continue
         lost, kept = squash(paras[1].text_content()), squash(paras[2].text_content())

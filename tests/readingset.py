@@ -70,7 +70,8 @@ def _outside(main: str, page: str) -> str | None:
     return None
 
 
-def _bookmark(n: int, url: str, page: dict, body: bytes, rng: random.Random) -> tuple[dict, str | None]:
+def _bookmark(n: int, url: str, page: dict, body: bytes,
+              rng: random.Random) -> tuple[dict, str | None]:
     ex = extract_page(body, "text/html")
     picked = rng.sample(_sentences(ex.text), 2)
     words = picked[1].split()
@@ -174,7 +175,8 @@ def hostile_home(root: Path, engines=("whoosh",)) -> Built:
                                           headers={"Content-Type": "text/html; charset=utf-8"}))
         good = server.url("/piege.html")
         records = [
-            {"url": good, "title": f"Plateformes {script}", "annotator": f"<b onclick=\"{PAYLOAD}\">x</b>",
+            {"url": good, "title": f"Plateformes {script}",
+             "annotator": f"<b onclick=\"{PAYLOAD}\">x</b>",
              "tags": [f"tag{attr}", "plateformes"], "description": f"plateformes {script} {attr}",
              "excerpts": [
                  f"un passage <script>{PAYLOAD}</script> recopié tel quel",
@@ -182,7 +184,8 @@ def hostile_home(root: Path, engines=("whoosh",)) -> Built:
                   "comment": f"</mark><script>{PAYLOAD}</script><mark>"},
              ],
              "notes": [f"plateformes <img src=x onerror=\"{PAYLOAD}\">"]},
-            {"url": f"javascript:{PAYLOAD}", "title": f"plateformes <img src=x onerror='{PAYLOAD}'>",
+            {"url": f"javascript:{PAYLOAD}",
+             "title": f"plateformes <img src=x onerror='{PAYLOAD}'>",
              "annotator": "Camille", "tags": ["plateformes"],
              "excerpts": [f"plateformes {attr}"]},
             {"url": f"data:text/html,<script>{PAYLOAD}</script>", "title": "plateformes data",

@@ -52,7 +52,8 @@ FR = {
     "export_bibtex": "BibTeX", "export_w3c": "annotations W3C",
     "export_hypothesis": "Hypothesis",
     "no_title": "(sans titre)",
-    "tags": "tags", "annotator": "par", "posted_by": "signet de", "saved": "enregistré le", "site": "site",
+    "tags": "tags", "annotator": "par", "posted_by": "signet de", "saved": "enregistré le",
+    "site": "site",
     "open_article": "lire dans l'article",
     # article page
     "back": "← retour à la recherche",

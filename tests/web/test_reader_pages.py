@@ -402,7 +402,8 @@ def test_words_and_french_dates():
 def test_exposed_hosts():
     assert not exposed("127.0.0.1") and not exposed("::1") and not exposed("localhost")
     assert not exposed("127.0.0.2")
-    assert exposed("0.0.0.0") and exposed("192.168.1.4") and exposed("::") and exposed("lab.example")
+    assert exposed("0.0.0.0") and exposed("192.168.1.4") and exposed("::")
+    assert exposed("lab.example")
 
 
 def _serve(home: Paths, *args: str) -> subprocess.Popen:
