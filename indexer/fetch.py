@@ -45,6 +45,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from . import __version__
 from .cache import Cache
+from .dates import aware_datetime, http_datetime
 from .errors import IndexerError
 from .progress import Progress, count
 from .store import Store, now_iso
@@ -955,13 +956,8 @@ def parse_retry_after(value: str) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    when = http_datetime(value)
+    return None if when is None else max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _is_html(content_type: str | None) -> bool:
@@ -994,14 +990,13 @@ def saved_datetime(saved: str | None) -> datetime | None:
     if not saved or not saved.strip():
         return None
     text = saved.strip().replace("/", "-")
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
+    when = aware_datetime(text)
+    if when is None:
         try:
-            when = datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S")
+            when = datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
         except ValueError:
             return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when.astimezone(UTC)
 
 
 def wayback_timestamp(saved: str | None) -> str | None:
@@ -1018,11 +1013,5 @@ def http_date(saved: str | None) -> str | None:
 
 def _memento_date(value: str | None) -> str | None:
     """``Memento-Datetime`` (an HTTP date) as ISO 8601 UTC, or None."""
-    if not value:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    return when.isoformat()
+    when = http_datetime(value)
+    return when.astimezone(UTC).isoformat() if when else None

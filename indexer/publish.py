@@ -26,6 +26,8 @@ from urllib.parse import quote
 
 from markupsafe import escape
 
+from .dates import aware_datetime
+
 KIND_WORDS = {"excerpt": "extrait", "description": "description", "note": "note",
               "article": "article"}
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
@@ -96,7 +98,7 @@ def write_feed(path: Path, name: str, described: str, entries: list[Entry]) -> P
     fg.author({"name": "indexer"})
     fg.language("fr")
     fg.generator("indexer")
-    fg.updated((_when(entries[0].published) if entries else None) or datetime.now(UTC))
+    fg.updated((aware_datetime(entries[0].published) if entries else None) or datetime.now(UTC))
     for entry in reversed(entries):  # feedgen puts each new entry first
         _feed_entry(fg.add_entry(), name, entry)
     _replace(path, fg.atom_str(pretty=True))
@@ -106,9 +108,9 @@ def write_feed(path: Path, name: str, described: str, entries: list[Entry]) -> P
 def _feed_entry(fe, name: str, entry: Entry) -> None:
     fe.id(f"urn:indexer:watch:{quote(name, safe='')}:{quote(entry.doc_id, safe='')}")
     fe.title(_xml(entry.title) or entry.doc_id)
-    fe.updated(_when(entry.published) or _when(entry.entered))
-    if _when(entry.saved):
-        fe.published(_when(entry.saved))
+    fe.updated(aware_datetime(entry.published) or aware_datetime(entry.entered))
+    if aware_datetime(entry.saved):
+        fe.published(aware_datetime(entry.saved))
     if entry.annotator:
         fe.author({"name": _xml(entry.annotator)})
     if safe_link(entry.link):
@@ -268,15 +270,6 @@ def clean(text: str | None) -> str:
 
 
 _xml = clean
-
-
-def _when(value: str | None) -> datetime | None:
-    """An ISO date as an aware datetime (a date without zone is taken as UTC), or None."""
-    try:
-        when = datetime.fromisoformat(value or "")
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _replace(path: Path, data: bytes) -> None:

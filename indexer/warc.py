@@ -31,6 +31,7 @@ from typing import Self
 
 from . import __version__
 from .cache import Cache, pid_alive
+from .dates import aware_datetime
 from .errors import InputError
 from .store import Store
 
@@ -379,13 +380,8 @@ def _capture(record, name: str, max_bytes: int) -> Capture | None:
 
 
 def _iso(warc_date: str | None) -> str | None:
-    if not warc_date:
-        return None
-    try:
-        when = datetime.fromisoformat(warc_date)  # Python 3.11 reads the trailing Z
-    except ValueError:
-        return None
-    return when.astimezone(UTC).replace(microsecond=0).isoformat()
+    when = aware_datetime(warc_date)
+    return when.astimezone(UTC).replace(microsecond=0).isoformat() if when else None
 
 
 # -- the cache as WARC ---------------------------------------------------------------------
@@ -458,8 +454,4 @@ def _export_row(files: WarcFiles, row: dict, body: bytes) -> None:
 
 
 def _parse_date(text: str | None) -> datetime:
-    try:
-        when = datetime.fromisoformat(text) if text else datetime.now(UTC)
-    except ValueError:
-        when = datetime.now(UTC)
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return aware_datetime(text) or datetime.now(UTC)

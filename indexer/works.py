@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from urllib.parse import urlsplit
 
+from .dates import aware_datetime
 from .documents import ARTICLE_READ, DOCUMENT_LANGUAGE, load_tags
 from .store import Store
 
@@ -228,12 +229,7 @@ def date_parts(value: str | None) -> list[int]:
 def utc_timestamp(value: str | None) -> str | None:
     """An ISO date or date-time as RFC 3339 UTC (``2019-02-01T00:00:00Z``); a value without
     an offset is taken as UTC (the stages store UTC), a bare date as its midnight."""
-    if not value:
+    when = aware_datetime(value)
+    if when is None:
         return None
-    try:
-        when = datetime.fromisoformat(value.strip())  # 3.11 reads a trailing Z too
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ..config import Paths
+from ..dates import aware_datetime
 from ..errors import InputError, PullError
 from ..progress import Progress
 from ..sources import diigo_api as importer
@@ -158,8 +159,10 @@ def _newer(item, mark: str | None) -> bool:
 
 def _when(iso: str) -> datetime:
     """An ISO date as an aware datetime (Diigo's are UTC; a date without zone is taken so)."""
-    value = datetime.fromisoformat(iso)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    value = aware_datetime(iso)
+    if value is None:
+        raise ValueError(f"not an ISO date: {iso!r}")
+    return value
 
 
 def _newest(dates: list[str | None]) -> str | None:
