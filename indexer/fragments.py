@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 LONG = 300  # quotes longer than this use the range form
 EDGE_WORDS = 4  # words in textStart / textEnd of the range form
@@ -46,6 +46,19 @@ _RULE = re.compile(r"\|(?:-{3}\|)+[ \t]*")
 # inside a word for browsers (UAX #29 MidLetter, MidNumLet; MidNum only between digits)
 _MID_NUM = ",;\u037e\u0589\u060c\u060d\u066c\u07f8\u2044\ufe10\ufe14\ufe50\ufe54\uff0c\uff1b"
 _MID = "'’.\u00b7\u2024\u2027\ufe52\ufe55\uff07\uff0e" + _MID_NUM
+
+
+def http_link(url: str | None) -> str | None:
+    """``url`` (stripped) if it may become a link: http or https, with a host, no white space;
+    else None. Exports and pages hold ``javascript:`` and ``data:`` URLs and relative paths:
+    every page and digest shows those as text, never as links."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    ok = parts.scheme.lower() in ("http", "https") and parts.netloc and not re.search(r"\s", url)
+    return url if ok else None
 
 
 def encode(term: str) -> str:

@@ -27,6 +27,7 @@ from urllib.parse import quote
 from markupsafe import escape
 
 from .dates import aware_datetime
+from .fragments import http_link as safe_link
 
 KIND_WORDS = {"excerpt": "extrait", "description": "description", "note": "note",
               "article": "article"}
@@ -207,13 +208,6 @@ def french_date(value: str | None) -> str:
         return f"{MONTHS[int(month) - 1]} {year}"
     number = int(day)
     return f"{'1er' if number == 1 else number} {MONTHS[int(month) - 1]} {year}"
-
-
-def safe_link(url: str | None) -> str | None:
-    """``url`` if it is an http(s) URL (anything else never becomes a link)."""
-    if url and re.match(r"(?i)https?://[^\s]+$", url.strip()):
-        return url.strip()
-    return None
 
 
 class MdSafe(str):

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
+from ..fragments import http_link as safe_link
 from ..reading import Reading, in_page_text, in_snapshot
 from ..results import SearchResults, Snippet
 from ..works import Quote
@@ -18,19 +19,6 @@ FACET_TOP = 12  # values shown per facet (the selected ones always are)
 EXPORTS = ("csv", "json", "ris", "csljson", "bibtex", "w3c", "hypothesis")
 
 __all__ = ["FACETS", "PAGE_SIZE", "article_page", "safe_link", "search_page"]
-
-
-def safe_link(url: str | None) -> str | None:
-    """``url`` if it may be a link (http or https, with a host), else None: a
-    ``javascript:``, ``data:`` or relative URL from an export is shown as text, never
-    followed."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def local_link(target: str | None) -> str | None:
