@@ -49,6 +49,9 @@ SCOPES = {
 DEFAULT_SCOPE = "team"
 SCOPE_WORDS = {"team": "excerpts, descriptions or notes", "all": "documents"}
 SORTS = ("relevance", "saved", "published")
+# The facets counted when none are named (`indexer facets`, the JSON of a search): all but
+# the kind (the scope says it) and the entities (long lists, asked for by name).
+DEFAULT_FACETS = [n for n in FACETS if n not in ("kind", "entity")]
 
 
 class OpenIndex:
@@ -212,7 +215,7 @@ def facets(paths: Paths | OpenIndex, query: str = "", names: list[str] | None = 
            engine: str | None = None) -> FacetCounts:
     """The counts of facets ``names`` (default: all but ``kind`` and ``entity``) over every
     document ``query`` matches in ``scope``; the library behind ``indexer facets``."""
-    names = names or [n for n in FACETS if n not in ("kind", "entity")]
+    names = names or DEFAULT_FACETS
     results = search(paths, query, filters=filters, scope=scope, limit=1, facets=names,
                      engine=engine)
     return FacetCounts(query, results.total, results.facets, results.index_built)

@@ -22,7 +22,7 @@ from .aligning import check_export_format
 FORMAT_HELP = ("table, json, jsonl or csv (this page of hits); csljson, ris, bibtex (a "
                "citation per work hit), w3c or hypothesis (an annotation per excerpt hit): "
                "these five take every hit, whatever --limit and --page.")
-TABLE_FACETS = ["tag", "annotator", "author", "site", "language", "year"]
+TABLE_FACETS = search_mod.DEFAULT_FACETS
 SCOPE_HELP = ("Where to look: team (what the team wrote: excerpts, descriptions and notes), "
               "excerpts, descriptions, notes, articles or all.")
 

@@ -32,7 +32,7 @@ from ..errors import IndexerError, IndexMissingError, QueryError, StoreError
 from ..export import write_selection
 from ..lifecycle import current_build
 from ..reading import read_bookmark
-from ..search import OpenIndex, search
+from ..search import DEFAULT_FACETS, OpenIndex, search
 from ..store import Store
 from . import pages
 from .state import SearchState
@@ -77,7 +77,7 @@ class Searchers:
     At most ``size`` searches run at once (the others wait: the machine has few cores and the
     GIL, and each searcher holds caches). When ``current`` points to a new build, the idle
     searchers of the old one are closed and new ones opened; a searcher lent out finishes on
-    the build it opened (its files stay readable) and is closed when given back.
+    the build it opened (its files stay readable) and is closed at the next borrow.
     """
 
     def __init__(self, paths: Paths, engine: str | None, size: int):
@@ -106,8 +106,10 @@ class Searchers:
         return s or OpenIndex(self.paths, self.engine.name)
 
     def _give_back(self, s: OpenIndex) -> None:
+        # kept even if a rebuild swapped its build out meanwhile: the next borrow, which
+        # looks at `current` anyway, closes it (one look a request, not two)
         with self._lock:
-            if s.build == current_build(self.engine, self.paths) and len(self._idle) < self.size:
+            if len(self._idle) < self.size:
                 self._idle.append(s)
                 return
         s.close()
@@ -171,8 +173,8 @@ def create_app(settings: Settings) -> Starlette:
         if fmt not in DOWNLOADS:
             raise HTTPException(404, f"no export as {fmt}: use one of {', '.join(DOWNLOADS)}")
         state = SearchState.from_params(request.query_params).at_page(1)
-        facets = ["tag", "annotator", "author", "site", "language", "year"]
-        results = searching(state, EXPORT_MAX, facets if fmt == "json" else None)
+        # the JSON of `indexer search --format json`, with the same facets
+        results = searching(state, EXPORT_MAX, DEFAULT_FACETS if fmt == "json" else None)
         media, extension = DOWNLOADS[fmt]
         out = io.StringIO()
         if fmt == "json":  # the document of `indexer search --format json`
