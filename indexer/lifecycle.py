@@ -21,17 +21,20 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import multiprocessing
 import os
 import shutil
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import Paths
-from .documents import IndexDocument, count_documents, store_documents
+from .documents import IndexDocument, count_documents, document, document_sources, store_documents
 from .errors import BusyError
 from .progress import Progress
 from .store import Store
@@ -151,12 +154,14 @@ def clean_builds(home: Path, keep: Path | None) -> None:
 
 
 def run_build(engine, paths: Paths, rebuild: bool = False, wait: float = 0.0,
-              progress: Progress | None = None) -> IndexSummary:
+              progress: Progress | None = None, workers: int = 1) -> IndexSummary:
     """Bring ``engine``'s index up to date with the store, under its lock.
 
     A build aside and swap with ``rebuild``, when there is no index yet, or when the engine
     says the current one is of an earlier layout; otherwise an in-place update.
     ``progress`` (:mod:`indexer.progress`) hears of each document read from the store.
+    ``workers`` > 1: a build aside makes and analyses its documents in that many processes
+    while this one writes them (engines with a :meth:`~Engine.preparer`; the same index).
     """
     started = time.monotonic()
     home = engine.home(paths)
@@ -168,7 +173,7 @@ def run_build(engine, paths: Paths, rebuild: bool = False, wait: float = 0.0,
             progress.start("index", count_documents(store), "document")
         try:
             if rebuild or current is None or engine.outdated(current):
-                summary = _build_aside(engine, paths, current, progress)
+                summary = _build_aside(engine, paths, current, progress, workers)
             else:
                 clean_builds(home, current)
                 summary = _update(engine, paths, current, progress)
@@ -179,7 +184,8 @@ def run_build(engine, paths: Paths, rebuild: bool = False, wait: float = 0.0,
     return summary
 
 
-def _build_aside(engine, paths: Paths, current: Path | None, progress) -> IndexSummary:
+def _build_aside(engine, paths: Paths, current: Path | None, progress,
+                 workers: int = 1) -> IndexSummary:
     home = engine.home(paths)
     clean_builds(home, current)  # leftovers of a killed build
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f") + f"-{os.getpid()}"
@@ -187,14 +193,18 @@ def _build_aside(engine, paths: Paths, current: Path | None, progress) -> IndexS
     build.mkdir(parents=True)
     summary = IndexSummary(path=str(build), rebuilt=True)
     writer = None
+    preparer = engine.preparer() if workers > 1 else None
     try:
-        writer = engine.writer(paths, build, new=True)
-        with Store(paths.db) as store:
-            for doc in store_documents(store):
-                writer.add(doc)
-                summary.added += 1
-                summary.by_kind[doc.kind] = summary.by_kind.get(doc.kind, 0) + 1
-                progress.advance(1)
+        # the workers fork before the writer starts the engine's threads
+        with _preparing(preparer, workers) as prepare:
+            writer = engine.writer(paths, build, new=True)
+            add = writer.add if preparer is None else writer.add_prepared
+            with Store(paths.db) as store:
+                for item in prepare(store):
+                    add(item)
+                    summary.added += 1
+                    summary.by_kind[item.kind] = summary.by_kind.get(item.kind, 0) + 1
+                    progress.advance(1)
         writer.commit()
     except BaseException:
         if writer is not None:
@@ -204,6 +214,64 @@ def _build_aside(engine, paths: Paths, current: Path | None, progress) -> IndexS
     swap(home, build)
     clean_builds(home, build)
     return summary
+
+
+# Documents go to the workers this many at a time, and at most this many chunks per worker
+# are out at once: the store is read ahead by a bounded amount (memory stays flat).
+CHUNK, AHEAD = 512, 4
+
+
+@contextmanager
+def _preparing(preparer, workers: int):
+    """A function of a store giving its documents: made here (:func:`store_documents`)
+    without ``preparer``; else read here and made, then prepared, by ``workers`` processes,
+    in the store's order."""
+    if preparer is None:
+        yield store_documents
+        return
+    methods = multiprocessing.get_all_start_methods()
+    # fork: the workers start with the analysis already imported, and nothing to pickle
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(preparer,)) as pool:
+        list(pool.map(_ready, range(workers)))  # start them all now, before any thread
+
+        def prepared(store: Store) -> Iterator:
+            chunks: deque = deque()
+            batch: list = []
+            for source in document_sources(store):
+                batch.append(source)
+                if len(batch) == CHUNK:
+                    chunks.append(pool.submit(_prepare_chunk, batch))
+                    batch = []
+                    if len(chunks) >= AHEAD * workers:
+                        yield from chunks.popleft().result()
+            if batch:
+                chunks.append(pool.submit(_prepare_chunk, batch))
+            while chunks:
+                yield from chunks.popleft().result()
+
+        try:
+            yield prepared
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+_worker_preparer = None  # in a worker process only: the engine's preparer, made once there
+
+
+def _start_worker(preparer) -> None:
+    global _worker_preparer
+    _worker_preparer = preparer()
+
+
+def _ready(_) -> bool:
+    return _worker_preparer is not None
+
+
+def _prepare_chunk(sources: list) -> list:
+    return [_worker_preparer(document(*source)) for source in sources]
 
 
 def changed_documents(

@@ -34,7 +34,7 @@ class BuildOptions:
     files: Sequence[str | Path] = ()
     format: str | None = None
     fetch: object | None = None  # FetchOptions; None = its defaults
-    workers: int = 1  # extract and align in this many processes (the store: one writer)
+    workers: int = 1  # extract, align and the index's analysis in this many processes
     index: bool = True
     entities: bool = True  # the entities stage (spaCy, new French texts)
     skip: frozenset[str] = frozenset()  # stage names not to run
@@ -177,4 +177,5 @@ def _entities(paths: Paths, progress):
 def _index(paths: Paths, options: BuildOptions, progress):
     from .index import build_index
 
-    return build_index(paths, engine=options.engine, progress=progress)
+    return build_index(paths, engine=options.engine, progress=progress,
+                       workers=options.workers)

@@ -26,7 +26,8 @@ def build_cmd(
         8, "--concurrency", help="Fetch requests in flight, all hosts."
     ),
     workers: int = typer.Option(
-        1, "--workers", "-w", help="Processes for extract and align (2 on two cores)."
+        1, "--workers", "-w",
+        help="Processes for extract, align and the index's analysis (2 on two cores)."
     ),
     offline: bool = typer.Option(False, "--offline", help="No network: use the cache only."),
     allow_local: bool = typer.Option(

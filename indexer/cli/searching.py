@@ -65,11 +65,16 @@ def index_cmd(
     ),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another build to finish."),
     engine: str | None = engine_option(),
+    workers: int = typer.Option(
+        1, "--workers", "-w",
+        help="Processes analysing the documents of a build (tantivy; 2 on two cores)."),
 ) -> None:
     """Update the search index from the store (or rebuild it with --rebuild)."""
+    if workers < 1:
+        fail("--workers must be at least 1", 2)
     where = store_paths(ctx)
     summary = index_mod.build_index(where, rebuild=rebuild, wait=wait, engine=engine,
-                                    progress=progress(ctx))
+                                    progress=progress(ctx), workers=workers)
     for line in index_lines(summary):
         typer.echo(line)
     advice = None if session(ctx).quiet else index_mod.advise_engine(where, summary)

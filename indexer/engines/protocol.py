@@ -118,6 +118,10 @@ class Writer(Protocol):
 
     def delete(self, doc_id: str) -> None: ...
 
+    def add_prepared(self, prepared) -> None:
+        """Add a document its engine's preparer made (see :meth:`Engine.preparer`); only
+        engines with a preparer have it."""
+
     def commit(self) -> None:
         """Make every change visible at once (and write what the engine keeps beside it)."""
 
@@ -143,6 +147,12 @@ class Engine(Protocol):
         """``document id -> content hash`` of every document in ``build``."""
 
     def writer(self, paths: Paths, build: Path, new: bool) -> Writer: ...
+
+    def preparer(self) -> Callable[[], Callable[[IndexDocument], object]] | None:
+        """What lets a build use several processes: a factory, called once in each worker
+        process, of a function turning a document into what :meth:`Writer.add_prepared`
+        takes (picklable, with the document's ``kind``); the analysis runs there, beside the
+        writer. None: the engine's writer takes whole documents only."""
 
     def open(self, paths: Paths, build: Path) -> Searcher:
         """A searcher on ``build`` (OSError if it vanished meanwhile: the caller retries)."""

@@ -44,10 +44,10 @@ def search(*args, **kw):
     return _search(*args, **kw)
 
 
-def build_both(paths: Paths) -> Paths:
+def build_both(paths: Paths, workers: int = 1) -> Paths:
     detect_languages(paths)  # as `indexer build` does after extracting
     for engine in ENGINES:
-        build_index(paths, engine=engine)
+        build_index(paths, engine=engine, workers=workers)
     return paths
 
 
@@ -61,13 +61,14 @@ def seeded(tmp_path_factory) -> Paths:
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory) -> Paths:
-    """The export, 400 synthetic excerpts, one article aligned with one excerpt; both engines."""
+    """The export, 400 synthetic excerpts, one article aligned with one excerpt; both engines,
+    tantivy's built by two worker processes (so every agreement test checks that build)."""
     paths = Paths(tmp_path_factory.mktemp("mixed"))
     import_files(paths, [SEED])
     with Store(paths.db) as store:
         populate(store, 400, seed=3)
         add_article(store)
-    return build_both(paths)
+    return build_both(paths, workers=2)
 
 
 @pytest.fixture(params=ENGINES)
@@ -355,6 +356,48 @@ def test_same_answers_on_the_seed(seeded):
         w, t = (found(seeded, e, query, facets=["tag", "annotator", "site", "year"])
                 for e in ENGINES)
         assert (query, ids(t), t.facets) == (query, ids(w), w.facets)
+
+
+def _stored_in_order(paths: Paths) -> list[tuple[str, str, dict]]:
+    """(id, hash, row) of every document of the tantivy build, in document order."""
+    import pickle
+
+    import tantivy
+
+    searcher = tantivy.Index.open(str(current_dir(paths, "tantivy"))).searcher()
+    hits = searcher.search(tantivy.Query.all_query(), searcher.num_docs).hits
+    out = []
+    for _, address in sorted(hits, key=lambda h: (h[1].segment_ord, h[1].doc)):
+        doc = searcher.doc(address)
+        out.append((doc.get_first("id"), doc.get_first("hash"),
+                    pickle.loads(doc.get_first("row"))))
+    return out
+
+
+def test_a_build_in_worker_processes_is_the_same_index(mixed, tmp_path):
+    """Two workers analysing while this process writes: the same documents in the same
+    order, the same build metadata, the same precounts as a build in one process."""
+    import json
+    import shutil
+
+    serial = Paths(tmp_path / "serial")
+    shutil.copytree(mixed.home, serial.home, ignore=shutil.ignore_patterns("index"))
+    build_index(serial, engine="tantivy", workers=1)
+    parallel = _stored_in_order(mixed)
+    assert parallel == _stored_in_order(serial)
+    assert len(parallel) > 400
+    meta = [json.loads((current_dir(p, "tantivy") / name).read_text())
+            for p in (mixed, serial) for name in ("indexer-meta.json", "precounts.json")]
+    for m in meta:
+        m.pop("built", None)
+        m.pop("opstamp", None)
+    assert meta[:2] == meta[2:]
+
+
+def test_workers_are_refused_below_one(capsys, seeded):
+    code, _, err = run_cli(capsys, seeded, "index", "--engine", "tantivy", "--workers", "0")
+    assert code == 2
+    assert "--workers must be at least 1" in err
 
 
 # -- tantivy's tokens are our analyzers' tokens -------------------------------------------------

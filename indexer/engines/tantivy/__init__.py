@@ -13,7 +13,7 @@ from pathlib import Path
 import tantivy
 
 from ...config import Paths
-from .build import TantivyWriter, indexed_hashes, outdated
+from .build import Preparer, TantivyWriter, indexed_hashes, outdated
 from .schema import META
 from .searcher import TantivySearcher
 
@@ -37,6 +37,10 @@ class TantivyEngine:
 
     def writer(self, paths: Paths, build: Path, new: bool) -> TantivyWriter:
         return TantivyWriter(paths, build, new)
+
+    def preparer(self):
+        """Our analysis in worker processes: the writer only adds the documents."""
+        return Preparer
 
     def open(self, paths: Paths, build: Path) -> TantivySearcher:
         return TantivySearcher(paths, build)

@@ -15,6 +15,7 @@ import re
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
+from typing import NamedTuple
 
 import tantivy
 
@@ -111,46 +112,83 @@ def word_pairs(exact: str | list[tantivy.Token]) -> str | list[tantivy.Token]:
             for pos, firsts in sorted(at.items()) for a in firsts for b in at.get(pos + 1, ())]
 
 
-def to_document(doc: IndexDocument, tokens: Tokens, widths: dict[str, int]) -> tantivy.Document:
-    """The tantivy document of one :class:`~indexer.documents.IndexDocument`.
+class Prepared(NamedTuple):
+    """One document ready for tantivy, in plain values (picklable: made in a worker process,
+    added by the writer's). ``pretokenized``: field -> [(token, position)], for the texts
+    whose tokens cannot go as a space-joined string; ``facets``: (field, value) pairs, the
+    tag slots included; ``widths``: values per slotted facet."""
 
-    ``widths[name]`` is raised to the number of values the document has, per slotted facet.
-    """
+    id: str
+    kind: str
+    hash: str
+    row: bytes
+    keys: tuple[tuple[str, int], ...]
+    texts: tuple[tuple[str, str], ...]
+    pretokenized: tuple[tuple[str, list[tuple[str, int]]], ...]
+    facets: tuple[tuple[str, str], ...]
+    widths: tuple[tuple[str, int], ...]
+    field: str | None  # the language field, when the document has a text
+
+
+def prepare(doc: IndexDocument, tokens: Tokens) -> Prepared:
+    """Everything of one document but the tantivy objects: the analysis, the pickled row."""
     lang_field = doc.text_field
     exact, stems = tokens.analyse(doc.text, lang_field)
     # The row is pickled, as Whoosh stores its fields: 3x faster than JSON, and the index
     # is ours (derived from the store, rebuilt at will).
-    out = tantivy.Document(id=doc.id, hash=doc.hash)
-    out.add_bytes("row", pickle.dumps(doc.row, 5))
+    row = pickle.dumps(doc.row, 5)
+    keys, texts = [], []
     for field, key in (("saved_key", date_key(doc.saved)),
                        ("published_key", date_key(doc.published))):
-        out.add_unsigned(field, key)
-        out.add_text(DAYS[field], day_of(key))
+        keys.append((field, key))
+        texts.append((DAYS[field], day_of(key)))
     if stems:
-        out.add_text(lang_field, stems)
+        texts.append((lang_field, stems))
     pairs = word_pairs(exact)
+    pretokenized = ()
     if isinstance(exact, str):
-        if exact:
-            out.add_text("text_exact", exact)
-        if pairs:
-            out.add_text("text_pairs", pairs)
+        texts += [(f, v) for f, v in (("text_exact", exact), ("text_pairs", pairs)) if v]
     else:
-        out.add_pre_tokenized_text("text_exact", tantivy.PreTokenizedString("", exact))
-        out.add_pre_tokenized_text("text_pairs", tantivy.PreTokenizedString("", pairs))
+        pretokenized = (("text_exact", [(t.text, t.position) for t in exact]),
+                        ("text_pairs", [(t.text, t.position) for t in pairs]))
+    facets, widths = [], []
     for name in FACETS:
         values = doc.facets.get(name, [])
-        for v in values:
-            out.add_text(name, v)
+        facets += [(name, v) for v in values]
         if name in SLOTTED:
-            _add_slots(out, name, values)
-            widths[name] = max(widths.get(name, 0), len(values))
+            facets += [(slot_field(name, k), values[k] if k < len(values) else NO_VALUE)
+                       for k in range(SLOTS)]
+            widths.append((name, len(values)))
+    return Prepared(doc.id, doc.kind, doc.hash, row, tuple(keys), tuple(texts), pretokenized,
+                    tuple(facets), tuple(widths), lang_field if doc.text else None)
+
+
+def to_document(p: Prepared) -> tantivy.Document:
+    """The tantivy document of a :class:`Prepared` one."""
+    out = tantivy.Document(id=p.id, hash=p.hash)
+    out.add_bytes("row", p.row)
+    for field, key in p.keys:
+        out.add_unsigned(field, key)
+    for field, text in p.texts:
+        out.add_text(field, text)
+    token, tokenized = tantivy.Token, tantivy.PreTokenizedString
+    for field, tokens in p.pretokenized:  # offsets are not used: snippets come from the store
+        out.add_pre_tokenized_text(field, tokenized("", [token(t, pos, 0, 0)
+                                                         for t, pos in tokens]))
+    for field, value in p.facets:
+        out.add_text(field, value)
     return out
 
 
-def _add_slots(out: tantivy.Document, name: str, values: list[str]) -> None:
-    """The first SLOTS values, one per column, the unused columns padded."""
-    for k in range(SLOTS):
-        out.add_text(slot_field(name, k), values[k] if k < len(values) else NO_VALUE)
+class Preparer:
+    """:func:`prepare` with its own :class:`Tokens` cache: what each worker process of a
+    parallel build calls (see :meth:`TantivyEngine.preparer`)."""
+
+    def __init__(self):
+        self.tokens = Tokens()
+
+    def __call__(self, doc: IndexDocument) -> Prepared:
+        return prepare(doc, self.tokens)
 
 
 # -- the build's metadata ------------------------------------------------------------------
@@ -198,9 +236,15 @@ class TantivyWriter:
         self.tokens = Tokens()
 
     def add(self, doc: IndexDocument) -> None:
-        self.writer.add_document(to_document(doc, self.tokens, self.widths))
-        if doc.text:
-            self.fields.update((doc.text_field, "text_exact"))
+        self.add_prepared(prepare(doc, self.tokens))
+
+    def add_prepared(self, p: Prepared) -> None:
+        """Add a document :func:`prepare` made (maybe in another process)."""
+        self.writer.add_document(to_document(p))
+        for name, width in p.widths:
+            self.widths[name] = max(self.widths.get(name, 0), width)
+        if p.field is not None and p.field not in self.fields:
+            self.fields.update((p.field, "text_exact"))
 
     def replace(self, doc: IndexDocument) -> None:
         self.delete(doc.id)

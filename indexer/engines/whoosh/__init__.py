@@ -35,6 +35,11 @@ class WhooshEngine:
     def writer(self, paths: Paths, build: Path, new: bool) -> WhooshWriter:
         return WhooshWriter(build, new)
 
+    def preparer(self):
+        """None: Whoosh analyses inside its writer (its own multi-process writer makes
+        one segment per process, and a multi-segment index searches slower)."""
+        return None
+
     def open(self, paths: Paths, build: Path) -> WhooshSearcher:
         return WhooshSearcher(paths, build)
 
