@@ -465,7 +465,8 @@ def extract_all(
         _write(store, batch)
     finally:
         progress.finish()
-    summary.bookmark_languages = detect_bookmark_languages(store, progress).languages
+    summary.bookmark_languages = detect_bookmark_languages(store, progress,
+                                                           options.workers).languages
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
