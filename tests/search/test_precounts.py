@@ -61,7 +61,8 @@ def test_precounted_facets_equal_whooshs(stores, narrowing):
             answers(plain, "whoosh", query, **narrowing), query
 
 
-@pytest.mark.parametrize("query", ["", "etat", "numériq*", "ademe OR cnil", "datacenter"])
+@pytest.mark.parametrize("query", ["", "etat", "numériq*", "ademe OR cnil", "datacenter",
+                                   '"data centers"', '"logiciels libres" OR ademe'])
 @pytest.mark.parametrize("scope", ["excerpts", "all", "descriptions"])
 def test_unions_of_words_are_served_by_the_precounts(stores, query, scope):
     _, counted = stores
@@ -83,8 +84,17 @@ def test_unions_of_words_are_served_by_the_precounts(stores, query, scope):
 def test_phrases_and_conjunctions_are_counted(stores):
     _, counted = stores
     with open_searcher(counted, "tantivy") as o:
-        for query in ['"data centers"', "données personnelles", "datta~", "NOT numérique"]:
+        for query in ['"les data centers"', '"données personnelles"~3', "données personnelles",
+                      "datta~", "NOT numérique"]:
             assert precounts.words_of(o.searcher, o.parse(query)) is None, query
+
+
+def test_a_quoted_pair_is_one_precounted_term(stores):
+    _, counted = stores
+    with open_searcher(counted, "tantivy") as o:
+        words = precounts.words_of(o.searcher, o.parse('"data centers"'))
+        assert words == [("text_pairs", "data|centers")]
+        assert precounts._key(*words[0]) in o.searcher.precounts()["words"]
 
 
 def _tamper(build, **change):

@@ -27,6 +27,7 @@ from tantivy import Occur
 from ... import querylang as ql
 from ...documents import FACETS, MULTI_VALUED, SEARCH_FIELDS
 from .facets import facet_counts
+from .schema import PAIR
 
 PRECOUNTS = "precounts.json"
 # A word in fewer documents is counted at search time: a few milliseconds at most.
@@ -65,7 +66,8 @@ def write_precounts(s, build: Path, min_docs: int | None = None) -> int:
         return out
 
     words = {}
-    for field in s.fields:
+    # text_pairs too: a quoted pair of words is one of its terms (see words_of)
+    for field in [*s.fields, *(["text_pairs"] if s.pairs else [])]:
         for term, docs in s.searcher.terms_with_prefix(field, ""):
             if docs >= min_docs:
                 words[_key(field, term)] = by_kind(tantivy.Query.term_query(s.schema, field, term))
@@ -98,9 +100,17 @@ def load(build: Path, stamp: int | None) -> dict | None:
 
 def words_of(s, q: ql.Node) -> list[tuple[str, str]] | None:
     """The (field, word) pairs whose union ``q`` matches, or None when ``q`` is not a union
-    of words (a phrase, an AND, a fuzzy word...); ``[]`` for a query matching nothing."""
+    of words (a phrase of three words, an AND, a fuzzy word...); ``[]`` for a query matching
+    nothing. A quoted pair of words is one word of ``text_pairs``."""
     if isinstance(q, ql.Term) and q.field in SEARCH_FIELDS:
         return [(q.field, q.text)]
+    if isinstance(q, ql.Phrase) and q.field in SEARCH_FIELDS:
+        # what translate() asks: one word is a term; two consecutive words one pairs term
+        if len(q.words) == 1:
+            return [(q.field, q.words[0])]
+        if len(q.words) == 2 and q.field == "text_exact" and q.slop <= 1 and s.pairs:
+            return [("text_pairs", PAIR.join(q.words))]
+        return None
     if isinstance(q, ql.Prefix) and q.field in SEARCH_FIELDS:
         # the expansion translate() makes
         return [(q.field, w) for w, _ in s.searcher.terms_with_prefix(q.field, q.text)]
