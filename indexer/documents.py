@@ -196,15 +196,20 @@ def load_entities(store: Store) -> dict[str, list[str]]:
 
 
 def excerpt_records(store: Store, ordered: bool = False,
-                    tags: dict[str, list[str]] | None = None) -> Iterator[dict]:
+                    tags: dict[str, list[str]] | None = None,
+                    rows: tuple[int, int] | None = None) -> Iterator[dict]:
     """Every excerpt of the store with its bookmark, alignment and article metadata.
 
     Keys: :data:`EXCERPT_COLUMNS` and a few more (``comment``, ``saved``); ``tags`` is a
     sorted list; the alignment columns are None where the excerpt was never aligned.
-    ``ordered``: by saved date, bookmark and position (the export's order).
+    ``ordered``: by saved date, bookmark and position (the export's order). ``rows``: only
+    the excerpts of these rowids (inclusive), in rowid order.
     """
     tags = load_tags(store) if tags is None else tags
-    for r in store.conn.execute(EXCERPT_SQL + (EXCERPT_ORDER if ordered else "")):
+    sql, args = EXCERPT_SQL + (EXCERPT_ORDER if ordered else ""), ()
+    if rows is not None:
+        sql, args = EXCERPT_SQL + " WHERE e.rowid BETWEEN ? AND ? ORDER BY e.rowid", rows
+    for r in store.conn.execute(sql, args):
         row = dict(r)
         row["tags"] = tags.get(row["bookmark_id"], [])
         if row["in_main_text"] is not None:
@@ -237,6 +242,67 @@ def document_sources(store: Store) -> Iterator[Source]:
     yield from _bookmark_sources(store, tags, entities, "article")
 
 
+@dataclass(frozen=True)
+class Span:
+    """A run of :func:`store_documents`' documents of one kind: the rows ``low`` to ``high``
+    (rowids, inclusive) of the excerpts, or of the bookmarks (descriptions, articles); every
+    note (None)."""
+
+    kind: str
+    low: int | None = None
+    high: int | None = None
+
+
+SPAN_ROWS = 512
+_SPAN_TABLES = {"excerpt": "excerpts", "description": "bookmarks", "note": None,
+                "article": "bookmarks"}
+
+
+def document_spans(store: Store, size: int = SPAN_ROWS) -> list[Span]:
+    """:func:`store_documents`' documents cut into spans of about ``size`` rows, in its order:
+    each span can be read apart (:func:`span_sources`), by another process."""
+    spans = []
+    for kind, table in _SPAN_TABLES.items():
+        if table is None:
+            spans.append(Span(kind))
+            continue
+        low, high = store.conn.execute(f"SELECT MIN(rowid), MAX(rowid) FROM {table}").fetchone()
+        if low is not None:
+            spans += [Span(kind, a, min(a + size - 1, high)) for a in range(low, high + 1, size)]
+    return spans
+
+
+def span_sources(store: Store, span: Span, tags: dict[str, list[str]]) -> Iterator[Source]:
+    """The sources (see :func:`document_sources`) of one span, in its order; ``tags`` as
+    :func:`load_tags` gives them."""
+    if span.kind == "note":
+        yield from _note_sources(store, tags)
+        return
+    rows = (span.low, span.high)
+    entities = _span_entities(store, span)
+    if span.kind == "excerpt":
+        for row in excerpt_records(store, tags=tags, rows=rows):
+            yield row["id"], "excerpt", row, row["text"], entities.get(row["id"], [])
+    else:
+        yield from _bookmark_sources(store, tags, entities, span.kind, rows)
+
+
+def _span_entities(store: Store, span: Span) -> dict[str, list[str]]:
+    """:func:`load_entities` of the documents of one span only (articles have none)."""
+    if span.kind == "article":
+        return {}
+    table = _SPAN_TABLES[span.kind]
+    marks = ",".join("?" * len(ENTITY_LABELS))
+    out: dict[str, list[str]] = {}
+    for doc_id, text in store.conn.execute(
+        f"SELECT en.doc_id, en.text FROM {table} t JOIN entities en ON en.doc_id = t.id"
+        f" WHERE t.rowid BETWEEN ? AND ? AND en.label IN ({marks}) ORDER BY en.text",
+        (span.low, span.high, *ENTITY_LABELS),
+    ):
+        out.setdefault(doc_id, []).append(text)
+    return out
+
+
 def _note_sources(store: Store, tags: dict[str, list[str]]) -> Iterator[Source]:
     """The annotators' own words: Diigo sticky notes and native notes (``n-<id>``), and the
     comment beside a highlight (Hypothesis' annotation text, ``c-<excerpt id>``), each with its
@@ -247,8 +313,12 @@ def _note_sources(store: Store, tags: dict[str, list[str]]) -> Iterator[Source]:
         yield row["id"], "note", row, row["text"], []
 
 
-def _bookmark_sources(store: Store, tags, entities, kind: str) -> Iterator[Source]:
-    for r in store.conn.execute(BOOKMARK_SQL):
+def _bookmark_sources(store: Store, tags, entities, kind: str,
+                      rows: tuple[int, int] | None = None) -> Iterator[Source]:
+    sql, args = BOOKMARK_SQL, ()
+    if rows is not None:
+        sql, args = BOOKMARK_SQL + " WHERE b.rowid BETWEEN ? AND ? ORDER BY b.rowid", rows
+    for r in store.conn.execute(sql, args):
         row = dict(r)
         row["tags"] = tags.get(row["bookmark_id"], [])
         article_text, description = row.pop("article_text"), row.pop("description")

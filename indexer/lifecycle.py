@@ -34,7 +34,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import Paths
-from .documents import IndexDocument, count_documents, document, document_sources, store_documents
+from .documents import (
+    IndexDocument,
+    count_documents,
+    document,
+    document_spans,
+    load_tags,
+    span_sources,
+    store_documents,
+)
 from .errors import BusyError
 from .progress import Progress
 from .store import Store
@@ -196,7 +204,7 @@ def _build_aside(engine, paths: Paths, current: Path | None, progress,
     preparer = engine.preparer() if workers > 1 else None
     try:
         # the workers fork before the writer starts the engine's threads
-        with _preparing(preparer, workers) as prepare:
+        with _preparing(preparer, workers, paths) as prepare:
             writer = engine.writer(paths, build, new=True)
             add = writer.add if preparer is None else writer.add_prepared
             with Store(paths.db) as store:
@@ -216,16 +224,16 @@ def _build_aside(engine, paths: Paths, current: Path | None, progress,
     return summary
 
 
-# Documents go to the workers this many at a time, and at most this many chunks per worker
-# are out at once: the store is read ahead by a bounded amount (memory stays flat).
-CHUNK, AHEAD = 512, 4
+# At most this many spans of documents per worker are out at once: the store is read ahead
+# by a bounded amount (memory stays flat).
+AHEAD = 4
 
 
 @contextmanager
-def _preparing(preparer, workers: int):
+def _preparing(preparer, workers: int, paths: Paths):
     """A function of a store giving its documents: made here (:func:`store_documents`)
-    without ``preparer``; else read here and made, then prepared, by ``workers`` processes,
-    in the store's order."""
+    without ``preparer``; else read, made and prepared by ``workers`` processes, a span of
+    the store each (:func:`~indexer.documents.document_spans`), in the store's order."""
     if preparer is None:
         yield store_documents
         return
@@ -233,23 +241,17 @@ def _preparing(preparer, workers: int):
     # fork: the workers start with the analysis already imported, and nothing to pickle
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(preparer,)) as pool:
+                             initargs=(preparer, str(paths.db))) as pool:
         list(pool.map(_ready, range(workers)))  # start them all now, before any thread
 
         def prepared(store: Store) -> Iterator:
-            chunks: deque = deque()
-            batch: list = []
-            for source in document_sources(store):
-                batch.append(source)
-                if len(batch) == CHUNK:
-                    chunks.append(pool.submit(_prepare_chunk, batch))
-                    batch = []
-                    if len(chunks) >= AHEAD * workers:
-                        yield from chunks.popleft().result()
-            if batch:
-                chunks.append(pool.submit(_prepare_chunk, batch))
-            while chunks:
-                yield from chunks.popleft().result()
+            spans: deque = deque()
+            for span in document_spans(store):
+                spans.append(pool.submit(_prepare_span, span))
+                if len(spans) >= AHEAD * workers:
+                    yield from spans.popleft().result()
+            while spans:
+                yield from spans.popleft().result()
 
         try:
             yield prepared
@@ -258,20 +260,23 @@ def _preparing(preparer, workers: int):
             raise
 
 
-_worker_preparer = None  # in a worker process only: the engine's preparer, made once there
+# In a worker process only: the engine's preparer, the store (read only) and its tags, made
+# once there by _start_worker.
+_worker: dict = {}
 
 
-def _start_worker(preparer) -> None:
-    global _worker_preparer
-    _worker_preparer = preparer()
+def _start_worker(preparer, db: str) -> None:
+    store = Store(db, readonly=True)
+    _worker.update(prepare=preparer(), store=store, tags=load_tags(store))
 
 
 def _ready(_) -> bool:
-    return _worker_preparer is not None
+    return bool(_worker)
 
 
-def _prepare_chunk(sources: list) -> list:
-    return [_worker_preparer(document(*source)) for source in sources]
+def _prepare_span(span) -> list:
+    prepare, store, tags = _worker["prepare"], _worker["store"], _worker["tags"]
+    return [prepare(document(*source)) for source in span_sources(store, span, tags)]
 
 
 def changed_documents(
