@@ -41,17 +41,20 @@ screenshots: $(STAMP)
 	INDEXER_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/web/test_reader_browser.py -k screenshots
 
 # The browser the web tests use (Debian's chromium, when run as root; else they skip), wget
-# for the WARC import tests (likewise), the
+# for the WARC import tests (likewise), Xapian for the yardsticks' test (likewise), the
 # architecture (import-linter contracts in pyproject.toml), then the suite.
 test: $(STAMP)
 	sh scripts/install-test-browser.sh
 	sh scripts/install-test-tools.sh
+	sh scripts/install-bench-tools.sh
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 # The quick benchmarks at their small sizes; each writes its figures to docs/ (see
-# docs/benchmarks.md for the larger runs and the command behind each table).
+# docs/benchmarks.md for the larger runs and the command behind each table). The engines'
+# yardsticks need Debian's python3-xapian (installed when root; else Xapian is skipped).
 bench: $(STAMP)
+	sh scripts/install-bench-tools.sh $(BIN)/python
 	$(BIN)/python -m bench.bench_analysis
 	$(BIN)/python -m bench.bench_align
 	$(BIN)/python -m bench.bench_engines 10000

@@ -1,4 +1,4 @@
-"""tantivy beside Whoosh and SQLite FTS5: build time, search latency with facets, agreement.
+"""Our engines beside three yardsticks: build time, search latency with facets, agreement.
 
     .venv/bin/python -m bench.bench_engines                     # 10k, 100k and 1M excerpts
     .venv/bin/python -m bench.bench_engines 10000 100000        # some sizes only
@@ -7,14 +7,20 @@
 Each size runs in a fresh process (so ``ru_maxrss`` is that size's peak), builds pinned to
 one core, on the synthetic corpus of ``indexer/synth.py`` (seed 42):
 
-* tantivy (``build_index(engine="tantivy")``, entities off): build wall and CPU seconds, then
-  the workload of ``bench/bench_search.py`` (10 queries x 5 rounds, facet counts for tag,
-  annotator, site and year, snippets of the top 10, three with a tag filter) through
-  :func:`indexer.search.search` with one searcher reused; the same without facets.
-* Whoosh, the same, at sizes up to 100k (its 1M build takes hours).
-* SQLite FTS5 (``bench.bench_search.run_fts5``): the yardstick, same queries and facets.
+* tantivy (``build_index(engine="tantivy")``, entities off) and Whoosh (at sizes up to 100k:
+  its 1M build takes hours): build wall and CPU seconds.
+* The yardsticks of :mod:`bench.yardsticks`, on the same documents: raw tantivy (our index,
+  no layer of ours), Xapian with its French stemmer, SQLite FTS5 written as a fair opponent.
+* Three workloads (:data:`bench.yardsticks.WORKLOADS`): the 10 queries of
+  ``bench/bench_search.py`` (three with a tag filter), FILTERED (a tag or a saved-date range
+  on frequent words) and PHRASES; each query with facet counts for tag, annotator, site and
+  year and the top 10 (snippets where the engine makes them), 5 rounds, every engine and
+  yardstick taking its turn on each query (:func:`bench.yardsticks.measure`). Our engines
+  go through :func:`indexer.search.search` with one searcher reused; also timed without
+  facets.
 * Agreement: for each query, the hit sets (must be equal) and the top 20 by relevance of
-  Whoosh and tantivy: overlap, Spearman's rho and Kendall's tau over the shared ids.
+  Whoosh and tantivy: overlap, Spearman's rho and Kendall's tau over the shared ids; raw
+  tantivy's totals and facet counts against ours (must be equal).
 * At the smallest size, the two ways of analysing for tantivy (docs/engines.md): (a) our
   Python chain producing the tokens (what the engine does), (b) tantivy's own tokenizer and
   filters (regex words, lowercase, ASCII folding, French stop list, Snowball French): build
@@ -34,8 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import report
-from bench.bench_search import FACETS, ROUNDS, WORKLOAD, dir_mb, run_fts5
+from bench import report, yardsticks
+from bench.bench_search import ROUNDS, WORKLOAD, dir_mb
 from indexer.config import Paths
 from indexer.documents import store_documents
 from indexer.index import build_index
@@ -82,39 +88,45 @@ def timed_build(paths: Paths, engine: str, cpu_core: int) -> dict:
 
 
 def run_workload(paths: Paths, engine: str) -> dict:
-    """Latency of the workload with and without facets; hit sets and top 20 per query."""
-    with_facets, without, cpu, hits, tops = [], [], [], [], []
+    """The workload without facet counts (wall p50 / p95) and each query's top 20 (for the
+    agreement). With facets, it is measured in turns with the yardsticks (see
+    :func:`bench.yardsticks.measure`)."""
+    without, tops = [], []
     with open_searcher(paths, engine=engine) as s:
-        t0 = time.perf_counter()
-        # the workload searches excerpts, as FTS5 does (the API's default adds descriptions)
-        search(s, "", facets=FACETS, limit=1, scope="excerpts")  # fills the caches once
-        warm = time.perf_counter() - t0
-        for round_ in range(ROUNDS):
+        search(s, "", limit=1, scope="excerpts")  # fills the caches once
+        for _ in range(ROUNDS):
             for query, _, tag in WORKLOAD:
                 filters = {"tag": [tag]} if tag else None
-                start, start_cpu = time.perf_counter(), time.process_time()
-                r = search(s, query, filters=filters, facets=FACETS, limit=10, scope="excerpts")
-                with_facets.append((time.perf_counter() - start) * 1000)
-                cpu.append((time.process_time() - start_cpu) * 1000)
                 start = time.perf_counter()
                 search(s, query, filters=filters, limit=10, scope="excerpts")
                 without.append((time.perf_counter() - start) * 1000)
-                if round_ == 0:
-                    hits.append(r.total)
         for query, _, tag in WORKLOAD:
             filters = {"tag": [tag]} if tag else None
             r = search(s, query, filters=filters, limit=TOP, scope="excerpts")
             tops.append([h.row["id"] for h in r.hits])
     return {
-        "cache_fill_ms": round(warm * 1000, 1),
-        "p50_ms": round(report.median(with_facets), 2),
-        "p95_ms": round(report.percentile(with_facets, 95), 2),
-        "cpu_p50_ms": round(report.median(cpu), 2),
-        "cpu_p95_ms": round(report.percentile(cpu, 95), 2),
         "nofacets_p50_ms": round(report.median(without), 2),
         "nofacets_p95_ms": round(report.percentile(without, 95), 2),
-        "hits": hits, "top": tops, "peak_rss_mb_after_search": peak_mb(),
+        "top": tops, "peak_rss_mb_after_search": peak_mb(),
     }
+
+
+def with_facets(figures: dict) -> dict:
+    """The figures of the first workload under the keys of earlier runs (p50_ms, hits...)."""
+    first = figures["workloads"]["workload"]
+    return {k: first[k] for k in ("p50_ms", "p95_ms", "cpu_p50_ms", "cpu_p95_ms", "hits")}
+
+
+def ratios(r: dict) -> dict:
+    """p95 ratios per workload: ours / raw tantivy, and Whoosh / fair FTS5."""
+    def ratio(a: str, b: str) -> dict:
+        if a not in r or "workloads" not in r.get(b, {}):
+            return {}
+        wa, wb = r[a]["workloads"], r[b]["workloads"]
+        return {w: round(wa[w]["p95_ms"] / wb[w]["p95_ms"], 2) for w in wa if wb[w]["p95_ms"]}
+
+    return {"ours_raw_p95": ratio("tantivy", "raw_tantivy"),
+            "whoosh_fts5_p95": ratio("whoosh", "fts5")}
 
 
 def hit_sets(paths: Paths, engine: str) -> list[set[str]]:
@@ -268,56 +280,144 @@ def run_size(n: int, work: Path, options: bool, cpu_core: int = 0) -> dict:
     paths = store_for(n, work)
     out: dict = {"excerpts": n}
     out["tantivy"] = timed_build(paths, "tantivy", cpu_core)
-    out["tantivy"] |= run_workload(paths, "tantivy")
+    engines = ["tantivy"]
     if n <= WHOOSH_MAX:
         out["whoosh"] = timed_build(paths, "whoosh", cpu_core)
-        out["whoosh"] |= run_workload(paths, "whoosh")
+        engines.append("whoosh")
+    yard_work = Path(tempfile.mkdtemp(prefix="yardsticks-", dir=work))
+    try:  # the yardsticks' builds, then every engine and yardstick in turns
+        for key, figures in yardsticks.run(paths, yard_work, engines, cpu_core).items():
+            out[key] = out.get(key, {}) | figures
+    finally:
+        shutil.rmtree(yard_work, ignore_errors=True)
+    for engine in engines:
+        out[engine] |= with_facets(out[engine]) | run_workload(paths, engine)
+    out["fts5"] |= with_facets(out["fts5"])
+    if "whoosh" in out:
         # Every hit of every query, decorated: slow above 10k; the totals are compared anyway.
         whoosh_sets = hit_sets(paths, "whoosh") if n <= 10_000 or options else None
         if whoosh_sets is not None:
             out["same_hit_sets"] = whoosh_sets == hit_sets(paths, "tantivy")
-        out["same_totals"] = out["whoosh"]["hits"] == out["tantivy"]["hits"]
+        out["same_totals"] = all(out["whoosh"]["workloads"][w]["hits"]
+                                 == out["tantivy"]["workloads"][w]["hits"]
+                                 for w in out["tantivy"]["workloads"])
         out["agreement"] = agreement(out["whoosh"], out["tantivy"])
         if options and whoosh_sets is not None:
             out["analysis_options"] = analysis_options(paths, whoosh_sets)
-    fts_work = Path(tempfile.mkdtemp(prefix="fts-", dir=work))
-    try:
-        out["fts5"] = run_fts5(paths.db, fts_work)
-    finally:
-        shutil.rmtree(fts_work, ignore_errors=True)
+    out["ratios"] = ratios(out)
     out["peak_rss_mb"] = peak_mb()
     return out
 
 
+ENGINES = [  # (key in the results, label in the tables)
+    ("tantivy", "tantivy (ours)"), ("raw_tantivy", "raw tantivy, our index"),
+    ("xapian", "Xapian{version}, French Snowball"), ("fts5", "SQLite FTS5, fair"),
+    ("whoosh", "Whoosh (ours)"),
+]
+
+
 def markdown(results: list[dict]) -> str:
+    """The engines section of docs/benchmarks.md."""
     lines = [
-        "tantivy (`--engine tantivy`) beside Whoosh and SQLite FTS5 on the synthetic corpus",
-        f"(seed 42); the workload of `bench_search` ({len(WORKLOAD)} queries x {ROUNDS} rounds,",
-        "facet counts for tag, annotator, site and year, snippets of the top 10), one searcher",
-        "reused; each size in its own process, builds pinned to one core (the machine is shared:",
-        "CPU time is given beside wall time; tantivy counts facets in a second thread). Build:",
-        "wall (CPU) seconds; latencies: wall p50 / p95, then the p95 of the search's CPU time",
-        "(all threads) and the wall p95 without facet counts.",
+        "Our engines (tantivy, `--engine tantivy`; Whoosh up to 100k) beside three yardsticks",
+        "(`bench/yardsticks.py`) on the same documents of the synthetic corpus (seed 42), in",
+        "the same run: raw tantivy (the same tantivy queries and facet aggregations sent",
+        "straight to the `tantivy` package on our index: no layer of ours), Xapian (Recoll's",
+        "engine) with its French Snowball stemmer, SQLite FTS5 written as a fair opponent.",
+        "Three workloads, each query with facet counts (tag, annotator, site, year) and the",
+        f"top 10, {ROUNDS} rounds, all engines taking turns query by query: *workload*, the",
+        f"{len(WORKLOAD)} queries of `bench_search` (3 with a tag filter); *filtered*, a tag or",
+        "a saved-date range on frequent words; *phrases*, quoted phrases. Each size in its",
+        "own process, builds pinned to one core (the machine is shared: CPU time beside wall",
+        "time). Latencies: wall p50 / p95, ms.",
         "",
-        "| excerpts | docs | tantivy build | tantivy p50 / p95 | CPU p95 / no-facets p95 "
-        "| Whoosh build | Whoosh p50 / p95 | FTS5 build | FTS5 p50 / p95 | index MB t / W / F "
-        "| peak RSS |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    lines += speed_table(results) + [""] + ratio_table(results) + [""]
+    lines += details_table(results) + [""] + agreement_tables(results)
+    lines += [""] + totals_table(results) + [""] + commands(results)
+    return "\n".join(lines)
+
+
+def _pair(figures: dict, workload: str) -> str:
+    """p50 / p95 of a workload (runs before the yardsticks timed the first one only)."""
+    w = figures.get("workloads", {}).get(workload)
+    if w is None and workload == "workload" and "p95_ms" in figures:
+        w = figures
+    return f"{w['p50_ms']} / {w['p95_ms']}" if w else "-"
+
+
+def speed_table(results: list[dict]) -> list[str]:
+    """Per size, each engine and yardstick: build, index size, p50 / p95 of each workload."""
+    names = list(yardsticks.WORKLOADS)
+    lines = ["| excerpts | docs | engine | build wall (CPU) | index MB | "
+             + " | ".join(f"{w} p50 / p95" for w in names) + " |",
+             "|---|---|---|---|---|" + "---|" * len(names)]
     for r in results:
-        t, w, f = r["tantivy"], r.get("whoosh"), r["fts5"]
-        wb = f"{w['build_s']} s ({w['build_cpu_s']})" if w else "-"
-        wl = f"{w['p50_ms']} / {w['p95_ms']} ms" if w else "-"
-        wm = w["index_mb"] if w else "-"
-        lines.append(
-            f"| {r['excerpts']:,} | {t['docs']:,} | {t['build_s']} s ({t['build_cpu_s']}) "
-            f"| {t['p50_ms']} / {t['p95_ms']} ms | {t.get('cpu_p95_ms', '-')} / "
-            f"{t['nofacets_p95_ms']} ms | {wb} | {wl} "
-            f"| {f['build_s']} s | {f['p50_ms']} / {f['p95_ms']} ms "
-            f"| {t['index_mb']} / {wm} / {f['index_mb']} | {r['peak_rss_mb']} MB |")
-    lines += ["", "| excerpts | same hit sets (all hits, 10k) | top-20 overlap | Spearman "
-              "| Kendall |",
-              "|---|---|---|---|---|"]
+        first = True
+        for key, label in ENGINES:
+            e = r.get(key)
+            if e is None:
+                continue
+            if key == "fts5" and "workloads" not in e:  # a run before the fair set-up
+                label = "SQLite FTS5, old set-up (temp tables)"
+            if "skipped" in e:
+                label = label.format(version="")
+                cells = [f"skipped: {e['skipped']}"] + ["-"] * (len(names) + 1)
+            else:
+                build = f"{e['build_s']} s ({e.get('build_cpu_s', '-')})" if "build_s" in e \
+                    else "(tantivy's)"
+                label = label.format(version=f" {e['version']}" if e.get("version") else "")
+                cells = [build, str(e.get("index_mb", "-"))] + [_pair(e, w) for w in names]
+            size = f"{r['excerpts']:,} | {r['tantivy']['docs']:,}" if first else " | "
+            lines.append(f"| {size} | {label} | " + " | ".join(cells) + " |")
+            first = False
+    return lines
+
+
+def ratio_table(results: list[dict]) -> list[str]:
+    """Per size, the p95 ratios of the targets, and raw tantivy's check against ours."""
+    names = list(yardsticks.WORKLOADS)
+    lines = ["p95 ratios (targets: ours / raw tantivy ≤ 1.5x; Whoosh / fair FTS5 ≤ 1.5x at "
+             "100k), per workload (" + ", ".join(names) + "):", "",
+             ("| excerpts | ours / raw tantivy | Whoosh / fair FTS5 "
+              "| raw tantivy: totals and facet counts as ours |"),
+             "|---|---|---|---|"]
+    for r in results:
+        q = r.get("ratios")
+        if not q:
+            continue
+
+        def show(d):
+            return " / ".join(f"{d[w]}x" for w in names if w in d) or "-"
+
+        raw = r.get("raw_tantivy", {}).get("mismatches")
+        same = "-" if raw is None else ("same" if not raw else f"NO: {'; '.join(raw)}")
+        lines.append(f"| {r['excerpts']:,} | {show(q['ours_raw_p95'])} "
+                     f"| {show(q['whoosh_fts5_p95'])} | {same} |")
+    return lines
+
+
+def details_table(results: list[dict]) -> list[str]:
+    """Per size, our engines' CPU, no-facets and cache-fill figures and the peak RSS."""
+    lines = [("Our engines on the first workload: CPU p95 (all threads), wall p95 without facet "
+              "counts, the searcher's cache fill (once), and the size's peak RSS:"), "",
+             ("| excerpts | tantivy CPU p95 | no-facets p95 tantivy / Whoosh "
+              "| cache fill tantivy / Whoosh | peak RSS |"),
+             "|---|---|---|---|---|"]
+    for r in results:
+        t, w = r["tantivy"], r.get("whoosh") or {}
+        lines.append(f"| {r['excerpts']:,} | {t.get('cpu_p95_ms', '-')} ms "
+                     f"| {t['nofacets_p95_ms']} / {w.get('nofacets_p95_ms', '-')} ms "
+                     f"| {t.get('cache_fill_ms', '-')} / {w.get('cache_fill_ms', '-')} ms "
+                     f"| {r['peak_rss_mb']} MB |")
+    return lines
+
+
+def agreement_tables(results: list[dict]) -> list[str]:
+    """Whoosh's and tantivy's hits and rankings compared; the analysis options (10k)."""
+    lines = [("| excerpts | same hit sets (all hits, 10k) | top-20 overlap | Spearman "
+              "| Kendall |"),
+             "|---|---|---|---|---|"]
     for r in results:
         if "agreement" in r:
             a = r["agreement"]
@@ -332,16 +432,63 @@ def markdown(results: list[dict]) -> str:
             p = opt["pairs"]
             lines += [
                 "", f"Analysis for tantivy at {r['excerpts']:,} excerpts ({opt['words']:,} words):",
-                "", "| option | analysis words/s (CPU) | one-field index of the excerpts, CPU s "
-                "| pair table | workload sets ≠ Whoosh |",
+                "", ("| option | analysis words/s (CPU) | one-field index of the excerpts, CPU s "
+                     "| pair table | workload sets ≠ Whoosh |"),
                 "|---|---|---|---|---|",
-                f"| (a) our Python chain, tokens given to tantivy | {opt['python_words_per_s']:,} "
-                f"| {opt['python_build_cpu_s']} | {p['python']}/{p['rows']} | 0 |",
-                f"| (b) tantivy's own tokenizer and filters | {opt['native_words_per_s']:,} "
-                f"| {opt['native_build_cpu_s']} | {p['native']}/{p['rows']} "
-                f"| {opt['native_sets_differing']}/{opt['unfiltered_queries']} |",
+                (f"| (a) our Python chain, tokens given to tantivy | {opt['python_words_per_s']:,} "
+                 f"| {opt['python_build_cpu_s']} | {p['python']}/{p['rows']} | 0 |"),
+                (f"| (b) tantivy's own tokenizer and filters | {opt['native_words_per_s']:,} "
+                 f"| {opt['native_build_cpu_s']} | {p['native']}/{p['rows']} "
+                 f"| {opt['native_sets_differing']}/{opt['unfiltered_queries']} |"),
             ]
-    return "\n".join(lines)
+    return lines
+
+
+def totals_table(results: list[dict]) -> list[str]:
+    """Each query's hit count per engine, at the largest size measured with the yardsticks
+    (raw tantivy's equal ours: checked above; Xapian and FTS5 analyse otherwise)."""
+    done = [r for r in results if "queries" in r]
+    if not done:
+        return []
+    r = done[-1]
+    lines = [(f"Hit totals at {r['excerpts']:,} excerpts (ours: both engines, raw tantivy "
+              "alike; Xapian stems with Snowball, FTS5 folds accents and does not stem):"), "",
+             "| workload | query | ours | Xapian | FTS5 |", "|---|---|---|---|---|"]
+    xapian = r.get("xapian", {}).get("workloads")
+    for w, labels in r["queries"].items():
+        for i, label in enumerate(labels):
+            x = f"{xapian[w]['hits'][i]:,}" if xapian else "-"
+            lines.append(f"| {w} | `{label}` | {r['tantivy']['workloads'][w]['hits'][i]:,} "
+                         f"| {x} | {r['fts5']['workloads'][w]['hits'][i]:,} |")
+    return lines
+
+
+def commands(results: list[dict]) -> list[str]:
+    """Which command made which sizes."""
+    by: dict[str, list[str]] = {}
+    for r in results:
+        made = f"`{r['command']}` (commit {r.get('commit', '?')})" if "command" in r \
+            else "an earlier `python -m bench.bench_engines` (command not recorded)"
+        by.setdefault(made, []).append(f"{r['excerpts']:,}")
+    return [f"Made by {made}: {', '.join(sizes)} excerpts." for made, sizes in by.items()]
+
+
+def made_by(argv: list[str]) -> dict:
+    """The command of this run, and the commit it ran (``-dirty``: with changes not committed)."""
+    described = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=report.ROOT,
+                               capture_output=True, text=True, check=False).stdout.strip()
+    return {"command": " ".join(["python -m bench.bench_engines", *argv]),
+            "commit": described or "unknown"}
+
+
+def checks(r: dict) -> list[str]:
+    """What a size's run found wrong or left out, one line each (printed on stderr)."""
+    n = f"{r['excerpts']:,} excerpts"
+    out = [f"{n}: MISMATCH {line}" for line in r.get("raw_tantivy", {}).get("mismatches", [])]
+    out += [f"{n}: MISMATCH {line}" for line in r.get("whoosh", {}).get("mismatches", [])]
+    if "skipped" in r.get("xapian", {}):
+        out.append(f"{n}: Xapian skipped: {r['xapian']['skipped']}")
+    return out
 
 
 def main(argv: list[str]) -> None:
@@ -375,9 +522,11 @@ def main(argv: list[str]) -> None:
             done = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if done.returncode:
                 sys.exit(f"size {n} failed:\n{done.stderr[-3000:]}")
-            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]) | made_by(argv))
             print(json.dumps({k: v for k, v in results[-1].items() if k != "agreement"})[:600],
                   flush=True)
+            for line in checks(results[-1]):
+                print(line, file=sys.stderr, flush=True)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
