@@ -44,7 +44,7 @@ from bench import report, yardsticks
 from bench.bench_search import ROUNDS, WORKLOAD, dir_mb
 from indexer.config import Paths
 from indexer.documents import store_documents
-from indexer.index import build_index
+from indexer.index import build_index, current_dir
 from indexer.search import open_searcher, search
 from indexer.store import Store
 from indexer.synth import populate
@@ -85,6 +85,38 @@ def timed_build(paths: Paths, engine: str, cpu_core: int) -> dict:
     return {"build_s": round(wall, 1), "build_cpu_s": round(cpu, 1), "docs": summary.added,
             "docs_per_s": round(summary.added / wall), "index_mb": dir_mb(where),
             "peak_rss_mb_after_build": peak_mb()}
+
+
+def parallel_build(paths: Paths, workers: int) -> dict:
+    """The tantivy build again with ``workers`` processes analysing, on every core: wall and
+    CPU seconds (this process and its workers), peak memory of them all (PSS), and the
+    digest of its documents in order (:func:`documents_digest`)."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with report.PeakMemory() as memory:
+        wall, cpu = time.perf_counter(), time.process_time()
+        summary = build_index(paths, rebuild=True, engine="tantivy", workers=workers)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu += (done.ru_utime + done.ru_stime) - (kids.ru_utime + kids.ru_stime)
+    return {"workers": workers, "build_s": round(wall, 1), "build_cpu_s": round(cpu, 1),
+            "docs": summary.added, "peak_pss_mb": memory.peak,
+            "digest": documents_digest(paths)}
+
+
+def documents_digest(paths: Paths) -> str:
+    """SHA-1 of the (id, hash) of every document of the tantivy build, in document order: two
+    builds of the same store with the same digest hold the same documents in the same order."""
+    import hashlib
+
+    import tantivy
+
+    searcher = tantivy.Index.open(str(current_dir(paths, "tantivy"))).searcher()
+    hits = searcher.search(tantivy.Query.all_query(), searcher.num_docs).hits
+    digest = hashlib.sha1()
+    for _, address in sorted(hits, key=lambda h: (h[1].segment_ord, h[1].doc)):
+        doc = searcher.doc(address)
+        digest.update(f"{doc.get_first('id')}\t{doc.get_first('hash')}\n".encode())
+    return digest.hexdigest()
 
 
 def run_workload(paths: Paths, engine: str) -> dict:
@@ -276,10 +308,13 @@ def analysis_options(paths: Paths, whoosh_sets: list[set[str]]) -> dict:
 # -- one size, in its own process -----------------------------------------------------------
 
 
-def run_size(n: int, work: Path, options: bool, cpu_core: int = 0) -> dict:
+def run_size(n: int, work: Path, options: bool, cpu_core: int = 0, workers: int = 2) -> dict:
     paths = store_for(n, work)
     out: dict = {"excerpts": n}
     out["tantivy"] = timed_build(paths, "tantivy", cpu_core)
+    out["tantivy"]["digest"] = documents_digest(paths)
+    if workers > 1:  # the index the searches use is this one
+        out["tantivy_parallel"] = parallel_build(paths, workers)
     engines = ["tantivy"]
     if n <= WHOOSH_MAX:
         out["whoosh"] = timed_build(paths, "whoosh", cpu_core)
@@ -332,7 +367,7 @@ def markdown(results: list[dict]) -> str:
         "time). Latencies: wall p50 / p95, ms.",
         "",
     ]
-    lines += speed_table(results) + [""] + ratio_table(results) + [""]
+    lines += speed_table(results) + build_table(results) + [""] + ratio_table(results) + [""]
     lines += details_table(results) + [""] + agreement_tables(results)
     lines += [""] + totals_table(results) + [""] + commands(results)
     return "\n".join(lines)
@@ -371,6 +406,31 @@ def speed_table(results: list[dict]) -> list[str]:
             size = f"{r['excerpts']:,} | {r['tantivy']['docs']:,}" if first else " | "
             lines.append(f"| {size} | {label} | " + " | ".join(cells) + " |")
             first = False
+    return lines
+
+
+def build_table(results: list[dict]) -> list[str]:
+    """The tantivy build in one process on one core, beside the same build with worker
+    processes on both cores (issue 20: 1M excerpts within 4 minutes on two cores)."""
+    rows = [r for r in results if "tantivy_parallel" in r]
+    if not rows:
+        return []
+    lines = ["", "The tantivy build in one process pinned to one core, then the same store "
+             "built again with worker processes analysing on both cores (`indexer index "
+             "--engine tantivy --workers 2`; this process reads nothing but their documents "
+             "and writes). Wall (CPU of every process) seconds; memory: peak PSS of the "
+             "build's processes together. *Same documents*: the (id, hash) of every document "
+             "in index order hash alike.", "",
+             "| excerpts | docs | one process, one core | workers, both cores | speed-up "
+             "| peak memory | same documents, same order |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        one, par = r["tantivy"], r["tantivy_parallel"]
+        same = "yes" if one.get("digest") == par["digest"] else "NO"
+        lines.append(
+            f"| {r['excerpts']:,} | {par['docs']:,} | {one['build_s']} s ({one['build_cpu_s']}) "
+            f"| {par['workers']}: {par['build_s']} s ({par['build_cpu_s']}) "
+            f"| {one['build_s'] / par['build_s']:.2f}x | {par['peak_pss_mb']} MB | {same} |")
     return lines
 
 
@@ -498,6 +558,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, default=0, help="The core to pin each size to.")
     parser.add_argument("--options", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="Also build tantivy with N analysing processes on every core "
+                             "(the index the searches then use); 1: the one-core build only.")
     parser.add_argument("--merge", action="store_true",
                         help="Keep the other sizes of bench/results/engines.json.")
     parser.add_argument("--report-only", action="store_true",
@@ -507,7 +570,8 @@ def main(argv: list[str]) -> None:
     work.mkdir(parents=True, exist_ok=True)
     if args.one:  # the child: one size, result as JSON on the last line
         n = args.sizes[0]
-        print(json.dumps(run_size(n, work, options=args.options, cpu_core=args.cpu)), flush=True)
+        print(json.dumps(run_size(n, work, options=args.options, cpu_core=args.cpu,
+                                  workers=args.workers)), flush=True)
         return
     if args.report_only:  # the table again, from bench/results/engines.json
         results = json.loads((report.RESULTS / "engines.json").read_text())["sizes"]
@@ -518,7 +582,8 @@ def main(argv: list[str]) -> None:
     try:
         for i, n in enumerate(args.sizes):
             cmd = [sys.executable, "-m", "bench.bench_engines", "--one", "--work", str(work),
-                   "--cpu", str(args.cpu), str(n)] + (["--options"] if i == 0 else [])
+                   "--cpu", str(args.cpu), "--workers", str(args.workers), str(n)] \
+                + (["--options"] if i == 0 else [])
             done = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if done.returncode:
                 sys.exit(f"size {n} failed:\n{done.stderr[-3000:]}")

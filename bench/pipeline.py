@@ -50,8 +50,11 @@ from pathlib import Path
 from bench import report
 
 SEED = 7
-STAGES = ("generate", "import", "pages", "extract", "y_extract", "align", "y_align", "index",
-          "y_index", "search", "export")
+STAGES = ("generate", "import", "pages", "extract", "y_extract", "align", "y_align",
+          "entities", "index", "y_index", "search", "export")
+# The stages the 1M target is about (issue 20): extract + align + index, within 30 minutes.
+TARGET_STAGES = ("extract", "align", "index")
+MILESTONES = (0.25, 0.5, 1.0)  # of a stage's items: where its RSS is written down
 FACETS = ["tag", "annotator", "site", "year"]
 # (whoosh query, fts5 query, tag filter or None)
 QUERIES = [
@@ -73,6 +76,9 @@ PHRASES = [
     ('"tribunal administratif"', '"tribunal administratif"', None),
 ]
 EXPORT_ROWS = 10_000
+# Above this, the search stage times our engine alone: this FTS5 set-up takes seconds a query
+# at 1M (bench_engines measures a fair FTS5 beside the engines at every size).
+FTS_SEARCH_MAX = 100_000
 EXTRACT_SAMPLE = 400  # pages the trafilatura yardstick extracts (every k-th page)
 
 
@@ -86,6 +92,52 @@ def peak_rss_mb() -> float:
     return round(max(own, kids) / 1024, 1)
 
 
+def cpu_s() -> float:
+    """CPU seconds (user + system) of this process and of its finished children."""
+    own, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return round(own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime, 1)
+
+
+class Watch:
+    """The stage's process tree memory (:func:`bench.report.tree_pss_mb`), sampled every
+    ``every`` seconds in a thread (its peak), and a :class:`~indexer.progress.Progress` that
+    writes it down at :data:`MILESTONES` of the stage's items: memory flat in the number of
+    documents shows as equal figures."""
+
+    def __init__(self, every: float = 0.5):
+        import threading
+
+        from indexer.progress import Progress
+
+        watch = self
+        self.peak, self.at, self._stop = 0.0, {}, threading.Event()
+
+        class Marks(Progress):
+            def start(self, stage, total, unit="item"):
+                self.stage, self.total, self.done = stage, total or 0, 0
+
+            def advance(self, n=1, **counts):
+                self.done += n
+                for share in MILESTONES:
+                    key = f"{self.stage} {round(share * self.total):,}"
+                    if self.total and self.done >= share * self.total and key not in watch.at:
+                        watch.at[key] = report.tree_pss_mb()
+
+        self.progress = Marks()
+
+        def sample():
+            while not self._stop.wait(every):
+                self.peak = max(self.peak, report.tree_pss_mb())
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+
+    def figures(self) -> dict:
+        self._stop.set()
+        self.peak = max(self.peak, report.tree_pss_mb())
+        return {"tree_peak_pss_mb": self.peak, "pss_at": self.at}
+
+
 def dir_mb(path: Path) -> float:
     if path.is_file():
         return round(path.stat().st_size / 1e6, 1)
@@ -93,7 +145,9 @@ def dir_mb(path: Path) -> float:
 
 
 def lat(times: list[float], digits: int = 2) -> dict:
-    """Median and p95 of latencies in ms."""
+    """Median and p95 of latencies in ms (None when nothing was timed)."""
+    if not times:
+        return {"n": 0, "p50_ms": None, "p95_ms": None}
     return {"n": len(times), "p50_ms": round(report.median(times), digits),
             "p95_ms": round(report.percentile(times, 95), digits)}
 
@@ -130,7 +184,8 @@ def stage_extract(work: Path, n: int, workers: int) -> dict:
 
     paths = _paths(work)
     with Store(paths.db) as store:
-        s = extract_all(store, Cache(paths.cache), ExtractOptions(workers=workers))
+        s = extract_all(store, Cache(paths.cache), ExtractOptions(workers=workers),
+                        WATCH.progress)
     return {"pages": s.extracted, "statuses": s.statuses, "languages": s.languages}
 
 
@@ -159,7 +214,7 @@ def stage_align(work: Path, n: int, workers: int) -> dict:
     from indexer.store import Store
 
     with Store(_paths(work).db) as store:
-        s = align_all(store, workers=workers)
+        s = align_all(store, progress=WATCH.progress, workers=workers)
     return {"aligned": s.aligned, "methods": s.methods, "causes": s.causes}
 
 
@@ -181,12 +236,20 @@ def stage_y_align(work: Path, n: int, workers: int) -> dict:
             **lat(times, 4)}
 
 
+def stage_entities(work: Path, n: int, workers: int) -> dict:
+    from indexer.entities import compute_entities
+
+    s = compute_entities(_paths(work), WATCH.progress)
+    return {"texts": s.texts, "analysed": s.analysed, "entities": s.entities}
+
+
 def stage_index(work: Path, n: int, workers: int) -> dict:
     from indexer.index import build_index
 
     paths = _paths(work)
-    s = build_index(paths, rebuild=True)
-    return {"docs": s.added, "by_kind": s.by_kind, "index_mb": dir_mb(paths.index)}
+    s = build_index(paths, rebuild=True, engine=ENGINE, workers=workers, progress=WATCH.progress)
+    return {"docs": s.added, "by_kind": s.by_kind, "index_mb": dir_mb(paths.index),
+            "engine": s.engine}
 
 
 FTS_SCHEMA = """
@@ -236,7 +299,7 @@ def stage_search(work: Path, n: int, workers: int, rounds: int = 5) -> dict:
     kinds = {"plain": (QUERIES, None, "excerpts"), "facets": (QUERIES, FACETS, "excerpts"),
              "phrase": (PHRASES, FACETS, "excerpts"), "articles": (QUERIES, None, "articles")}
     out: dict = {}
-    with open_searcher(_paths(work)) as s:
+    with open_searcher(_paths(work), engine=ENGINE) as s:
         start = time.perf_counter()
         search(s, "", facets=FACETS, limit=1)
         out["cache_fill_ms"] = round((time.perf_counter() - start) * 1000, 1)
@@ -249,6 +312,8 @@ def stage_search(work: Path, n: int, workers: int, rounds: int = 5) -> dict:
                                scope=scope, limit=10)
                     w_times.append((time.perf_counter() - start) * 1000)
                     w_hits.append(r.total)
+                    if n > FTS_SEARCH_MAX:
+                        continue
                     start = time.perf_counter()
                     f_hits.append(_fts_search(fts, fq, tag, facets, scope))
                     f_times.append((time.perf_counter() - start) * 1000)
@@ -313,13 +378,21 @@ def _paths(work: Path):
     return Paths(work / "home")
 
 
+ENGINE = "whoosh"  # the index stage's and the search stage's engine (--engine)
+WATCH: Watch  # the running stage's (run_stage)
+
+
 def run_stage(name: str, work: Path, n: int, workers: int, rounds: int) -> None:
     """Child entry: run one stage, print its figures as one JSON line."""
+    global WATCH
     fn = globals()[f"stage_{name}"]
+    WATCH = Watch()
     start = time.perf_counter()
     data = fn(work, n, workers, rounds) if name == "search" else fn(work, n, workers)
     data["seconds"] = round(time.perf_counter() - start, 3)
+    data["cpu_s"] = cpu_s()
     data["peak_rss_mb"] = peak_rss_mb()
+    data |= WATCH.figures()
     print(json.dumps(data, ensure_ascii=False))
 
 
@@ -327,7 +400,8 @@ def run_stage(name: str, work: Path, n: int, workers: int, rounds: int) -> None:
 
 
 def run_size(n: int, workers: int, rounds: int, keep: Path | None = None, log=print,
-             out: Path | None = None, skip: frozenset[str] = frozenset()) -> dict:
+             out: Path | None = None, skip: frozenset[str] = frozenset(),
+             engine: str = "whoosh", merge: bool = False) -> dict:
     """Every stage at ``n`` excerpts, each in a child process; the figures as a dict.
 
     With ``out``, the figures so far are rewritten there after each stage, so that a run
@@ -335,13 +409,18 @@ def run_size(n: int, workers: int, rounds: int, keep: Path | None = None, log=pr
     """
     work = keep or Path(tempfile.mkdtemp(prefix=f"bench-pipeline-{n}-"))
     work.mkdir(parents=True, exist_ok=True)
-    result = {"excerpts": n, "workers": workers, "rounds": rounds, "seed": SEED,
+    result = {"excerpts": n, "workers": workers, "rounds": rounds, "seed": SEED, "engine": engine,
               "machine": report.machine(), "stages": {}}
+    if merge and out is not None and out.exists():  # re-run some stages of a kept run
+        earlier = json.loads(out.read_text())
+        result["stages"], result["reruns"] = earlier["stages"], earlier.get("reruns", [])
+        result["reruns"].append({"stages": [s for s in STAGES if s not in skip],
+                                 "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     try:
         for name in STAGES:
             if name in skip:
                 continue
-            result["stages"][name] = figures = _child(name, work, n, workers, rounds)
+            result["stages"][name] = figures = _child(name, work, n, workers, rounds, engine)
             result["when"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
             log(f"{n}: {name} {figures['seconds']} s, {figures['peak_rss_mb']} MB",
                 file=sys.stderr, flush=True)
@@ -353,9 +432,11 @@ def run_size(n: int, workers: int, rounds: int, keep: Path | None = None, log=pr
     return result
 
 
-def _child(name: str, work: Path, n: int, workers: int, rounds: int) -> dict:
+def _child(name: str, work: Path, n: int, workers: int, rounds: int,
+           engine: str = "whoosh") -> dict:
     cmd = [sys.executable, "-m", "bench.pipeline", "--stage", name, "--work", str(work),
-           "--sizes", str(n), "--workers", str(workers), "--rounds", str(rounds)]
+           "--sizes", str(n), "--workers", str(workers), "--rounds", str(rounds),
+           "--engine", engine]
     env = dict(os.environ, PYTHONHASHSEED="0")
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False,
                           cwd=report.ROOT)
@@ -375,7 +456,10 @@ def markdown(results: list[dict]) -> str:
         "| excerpts | stage | wall | rate | peak RSS | yardstick (same run) |",
         "|---|---|---|---|---|---|",
     ]
+    scaled = [r for r in results if r.get("engine") == "tantivy"]
     for r in results:
+        if r in scaled:
+            continue
         lines += _stage_rows(r)
         if set(r["stages"]) != set(STAGES):
             missing = ", ".join(s for s in STAGES if s not in r["stages"])
@@ -387,9 +471,78 @@ def markdown(results: list[dict]) -> str:
               ("| excerpts | docs | plain | with facets | phrase + facets | articles + snippets "
                "| facets p95 ratio | cache fill |"), "|---|---|---|---|---|---|---|---|"]
     for r in results:
-        if "search" in r["stages"] and "index" in r["stages"]:
+        if "search" in r["stages"] and "index" in r["stages"] and r not in scaled:
             lines.append(_search_row(r))
+    for r in scaled:
+        lines += _scale_table(r)
     return "\n".join(lines + _before_after(results))
+
+
+def _scale_table(r: dict) -> list[str]:
+    """One run with tantivy (issue 20's): every stage with its wall and CPU time, its peak
+    memory and its memory at a quarter, half and all of its items, and the target's sum."""
+    st, n = r["stages"], r["excerpts"]
+    lines = ["", f"**{n:,} excerpts, index and search on tantivy, {r['workers']} worker "
+             f"process(es)** (`python -m bench.pipeline --sizes {n} --workers {r['workers']} "
+             f"--engine tantivy`, {r.get('when', '')[:10]}; {r['machine']}). CPU: every "
+             "process of the stage (its workers included). Memory: the stage's processes "
+             "together, proportional set size (a page forked workers share counts once), "
+             "sampled every 0.5 s; then at 25% / 50% / 100% of the stage's items.", "",
+             "| stage | wall | CPU | rate | peak memory | memory at 25% / 50% / 100% "
+             "| yardstick (same run) |", "|---|---|---|---|---|---|---|"]
+    rows = {row.split(" | ")[1].split(" (")[0]: row for row in _stage_rows(r)}
+    for name in STAGES:
+        if name not in st or name.startswith("y_"):
+            continue
+        f = st[name]
+        peak = f.get("tree_peak_pss_mb")
+        marks = f.get("pss_at")
+        if peak is None and "tree_peak_rss_mb" in f:  # an older child: RSS summed
+            peak, marks = f"{f['tree_peak_rss_mb']} (RSS summed)", f.get("rss_at")
+        at = _milestones(marks)
+        what, rate, yard = _stage_cells(name, r, rows)
+        lines.append(f"| {what} | {f['seconds']:,.1f} s | {f.get('cpu_s', '-')} s | {rate} "
+                     f"| {peak if peak is not None else f['peak_rss_mb']} MB | {at} | {yard} |")
+    if "search" in st and "index" in st:
+        se = st["search"]
+        cells = [f"{k} {se[k]['whoosh']['p50_ms']} / {se[k]['whoosh']['p95_ms']}"
+                 + (f" ({se[k]['fts5']['p50_ms']} / {se[k]['fts5']['p95_ms']})"
+                    if se[k]["fts5"]["n"] else "")
+                 for k in ("plain", "facets", "phrase", "articles") if k in se]
+        lines += ["", f"Search on tantivy, ms p50 / p95 ({se['cache_fill_ms']} ms to fill the "
+                  f"caches first; SQLite FTS5 of the same turns in brackets, up to "
+                  f"{FTS_SEARCH_MAX:,} excerpts): {'; '.join(cells)}."]
+    done = [st[s]["seconds"] for s in TARGET_STAGES if s in st]
+    if len(done) == len(TARGET_STAGES):
+        total = sum(done)
+        lines += ["", f"extract + align + index: {total:,.0f} s = {total / 60:.1f} min "
+                  f"(target: 30 min on two cores){'' if total <= 1800 else ': NOT met'}."]
+    if r.get("reruns"):
+        lines.append("Stages re-run on the same kept store: " + "; ".join(
+            f"{', '.join(x['stages'])} ({x['when'][:16]})" for x in r["reruns"]) + ".")
+    skipped = [s for s in STAGES if s not in st]
+    if skipped:
+        lines.append(f"Not run at this size: {', '.join(skipped)} (see below).")
+    return lines
+
+
+def _milestones(marks: dict | None) -> str:
+    """``extract: a / b / c; languages: d / e / f`` from ``{"extract 311": a, ...}``."""
+    by: dict[str, list[str]] = {}
+    for key, mb in (marks or {}).items():
+        by.setdefault(key.rsplit(" ", 1)[0], []).append(str(mb))
+    return "; ".join(f"{stage}: {' / '.join(v)}" for stage, v in by.items()) or "-"
+
+
+def _stage_cells(name: str, r: dict, rows: dict) -> tuple[str, str, str]:
+    """(what the stage did, its rate, its yardstick) from the old table's row, if any."""
+    row = rows.get(name)
+    if row is None:
+        f = r["stages"][name]
+        what = name if name != "search" else f"search ({r['rounds']} rounds)"
+        return what, "-", ""
+    cells = row.strip("|").split(" | ")
+    return cells[1], cells[3], cells[5].strip(" |")
 
 
 def _before_after(results: list[dict]) -> list[str]:
@@ -481,19 +634,26 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
     ap.add_argument("--skip", nargs="*", default=[], choices=STAGES, metavar="STAGE",
                     help="stages not to run (the yardsticks are stages too)")
+    ap.add_argument("--engine", choices=["whoosh", "tantivy"], default="whoosh",
+                    help="the engine the index and search stages use")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other stages of the size's results file (with --keep)")
     ap.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
     ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.stage:
+        global ENGINE
+        ENGINE = args.engine
         run_stage(args.stage, args.work, args.sizes[0], args.workers, args.rounds)
         return []
     results = []
     args.results.mkdir(parents=True, exist_ok=True)
     for n in args.sizes:
         keep = args.keep / str(n) if args.keep else None
-        out = args.results / f"pipeline-{n}.json"
+        out = args.results / f"pipeline-{n}{'' if args.engine == 'whoosh' else '-' + args.engine}.json"
         results.append(run_size(n, args.workers, args.rounds, keep, out=out,
-                                skip=frozenset(args.skip)))
+                                skip=frozenset(args.skip), engine=args.engine,
+                                merge=args.merge))
     if not args.no_doc and args.results == report.RESULTS:
         every = [json.loads(p.read_text()) for p in report.RESULTS.glob("pipeline-*.json")]
         every.sort(key=lambda r: r["excerpts"])

@@ -59,3 +59,50 @@ def write(name: str, data: dict, markdown: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + section + "\n"
     DOC.write_text(text)
+
+
+def tree_pss_mb() -> float:
+    """Memory of this process and of its live children (a stage's workers) together, MB: the
+    sum of their proportional set sizes (a page two processes share counts half in each, so
+    forked workers are not counted twice, as summing their RSS would)."""
+    import os
+
+    me = os.getpid()
+    try:
+        kids = open(f"/proc/{me}/task/{me}/children").read().split()
+    except OSError:
+        kids = []
+    total = 0
+    for pid in [me, *kids]:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                total += next(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            pass  # a worker that ended meanwhile
+    return round(total / 1024, 1)
+
+
+class PeakMemory:
+    """:func:`tree_pss_mb`, sampled every ``every`` seconds in a thread while the block runs:
+    ``peak`` (MB) once it ended."""
+
+    def __init__(self, every: float = 0.5):
+        import threading
+
+        self.every, self.peak = every, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.every):
+            self.peak = max(self.peak, tree_pss_mb())
+
+    def __enter__(self) -> "PeakMemory":
+        self.peak = tree_pss_mb()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, tree_pss_mb())

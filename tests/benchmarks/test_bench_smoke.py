@@ -53,6 +53,32 @@ def test_pipeline_runs_every_stage(tmp_path):
         assert set(versions["kinds"][kind]) == {"HEAD", "now", "fts5"}
 
 
+def test_pipeline_on_tantivy_reports_cpu_memory_and_the_target(tmp_path):
+    """The scale run's shape (issue 20): tantivy built by two workers, each stage's CPU and
+    memory (peak, and at a quarter, half and all of its items), the target's sum."""
+    results = tmp_path / "results"
+    pipeline.main(["--sizes", "200", "--results", str(results), "--no-doc", "--rounds", "1",
+                   "--workers", "2", "--engine", "tantivy", "--keep", str(tmp_path / "work"),
+                   "--skip", "entities", "y_extract", "y_align", "export"])
+    data = json.loads((results / "pipeline-200-tantivy.json").read_text())
+    stages = data["stages"]
+    assert stages["index"]["engine"] == "tantivy"
+    assert stages["index"]["docs"] > 200
+    for name in ("extract", "align", "index"):
+        assert stages[name]["cpu_s"] > 0 and stages[name]["tree_peak_pss_mb"] > 0, name
+        assert len(stages[name]["pss_at"]) >= 3, name
+    assert stages["search"]["facets"]["whoosh"]["n"] == len(pipeline.QUERIES)
+    table = pipeline.markdown([data])
+    assert "extract + align + index:" in table and "| index (" in table
+    # a stage again on the kept store, merged into the same results file
+    pipeline.main(["--sizes", "200", "--results", str(results), "--no-doc", "--rounds", "1",
+                   "--workers", "2", "--engine", "tantivy", "--keep", str(tmp_path / "work"),
+                   "--merge", "--skip", *[s for s in pipeline.STAGES if s != "index"]])
+    again = json.loads((results / "pipeline-200-tantivy.json").read_text())
+    assert set(again["stages"]) == set(stages)
+    assert again["reruns"][0]["stages"] == ["index"]
+
+
 def test_align_workers_agree_with_one_process(tmp_path):
     """The pool path of align_all writes what the one-process path writes."""
     import shutil
