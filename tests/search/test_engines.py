@@ -324,6 +324,9 @@ NARROWINGS = [
     {"filters": {"tag": ["sobriété", "cnil"]}},
     {"filters": {"tag": ["données"], "annotator": ["Léa Bonnet", "Thomas Ferrand"]}},
     {"scope": "all", "since": "2015", "until": "2018-06"},
+    {"since": "2016", "until": "2017"},  # whole years: the year words on tantivy
+    {"since": "2015-01", "until": "2016-12-31", "filters": {"tag": ["données"]}},
+    {"scope": "all", "until": "2016"},
     {"scope": "descriptions", "filters": {"site": ["Reporterre"]}},
     {"filters": {"author": ["Jeanne Autrice"]}, "scope": "all"},
 ]

@@ -185,11 +185,24 @@ def conditions(s: TantivySearcher, narrowing: Narrowing) -> list:
     if narrowing.kinds:
         out += scope_clauses(s, narrowing.kinds)
     if narrowing.saved_from or narrowing.saved_to:
-        low, high = narrowing.saved_from or "0000", narrowing.saved_to or "9999"
-        out.append((Occur.Must, as_filter(tantivy.Query.range_query(
-            s.schema, "saved_key", tantivy.FieldType.Unsigned,
-            max(1, date_key(low)), date_key(high, fill="9")))))
+        out.append((Occur.Must, as_filter(saved_between(s, narrowing.saved_from,
+                                                        narrowing.saved_to))))
     return out
+
+
+def saved_between(s: TantivySearcher, low: str | None, high: str | None) -> tantivy.Query:
+    """The documents saved from ``low`` to ``high`` (``YYYY[-MM[-DD]]``, inclusive; None:
+    open). Whole years (``--since 2019 --until 2020``, a click on a year) are the ``year``
+    facet's words: their postings, where a range visits the date column of every document
+    (measured at 1M: 2.9 -> 1.7 ms for a word and one year). Other bounds: the range."""
+    starts = low is None or low[4:] in ("", "-01", "-01-01")
+    ends = high is None or high[4:] in ("", "-12", "-12-31")
+    if starts and ends:
+        first, last = max((low or "0001")[:4], "0001"), (high or "9999")[:4]  # 0000: no date
+        return term_set(s, "year", [y for y in s.values("year") if first <= y <= last])
+    return tantivy.Query.range_query(
+        s.schema, "saved_key", tantivy.FieldType.Unsigned,
+        max(1, date_key(low or "0000")), date_key(high or "9999", fill="9"))
 
 
 def scope_clauses(s: TantivySearcher, wanted) -> list:
