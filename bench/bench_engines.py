@@ -354,6 +354,8 @@ ENGINES = [  # (key in the results, label in the tables)
 def markdown(results: list[dict]) -> str:
     """The engines section of docs/benchmarks.md."""
     lines = [
+        "## The engines",
+        "",
         "Our engines (tantivy, `--engine tantivy`; Whoosh up to 100k) beside three yardsticks",
         "(`bench/yardsticks.py`) on the same documents of the synthetic corpus (seed 42), in",
         "the same run: raw tantivy (the same tantivy queries and facet aggregations sent",

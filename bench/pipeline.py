@@ -448,6 +448,8 @@ def _child(name: str, work: Path, n: int, workers: int, rounds: int,
 def markdown(results: list[dict]) -> str:
     """The ``pipeline`` section: one table of stages and one of searches, per size."""
     lines = [
+        "## The whole pipeline",
+        "",
         ("Whole pipeline (`bench/pipeline.py`) on the generated corpus (`bench/corpus.py`, "
          "seed 7: French articles as HTML pages, ~1,000 words, ~8 excerpts each, altered like "
          "real highlights). Each stage runs in its own process; peak RSS is that process's "

@@ -63,6 +63,25 @@ def test_a_second_extract_detects_nothing_again(mixed):
         assert extract_all(store, Cache(mixed.cache)).bookmark_languages == {}
 
 
+def test_worker_processes_detect_what_one_process_detects(tmp_path):
+    """The languages of 600 bookmarks (the mixed fixture and synthetic ones), detected in two
+    worker processes and in this one: the same language and text hash for each."""
+    from indexer.synth import populate
+
+    found = []
+    for workers in (1, 2):
+        home = Paths(tmp_path / f"w{workers}")
+        import_files(home, [FIXTURES / "languages" / "mixed.jsonl"])
+        with Store(home.db) as store:
+            populate(store, 2000, seed=5)
+        summary = detect_languages(home, workers=workers)
+        with sqlite3.connect(home.db) as conn:
+            found.append((summary.detected, conn.execute(
+                "SELECT id, language, language_hash FROM bookmarks ORDER BY id").fetchall()))
+    assert found[0][0] > 200
+    assert found[0] == found[1]
+
+
 def test_topics_and_terms_drop_each_languages_stop_words(mixed):
     terms = set(explore.term_counts(mixed, "annotator", top=None)["word"])
     assert not terms & STOP and "verwaltung" in terms and "citizens" in terms
@@ -77,7 +96,7 @@ def test_the_real_diigo_csv_before_any_fetch(shared, tmp_path):
     notes searched with the rest by default, and a scope without a hit says where they are."""
     home = Paths(tmp_path / "home")
     import_files(home, [next(shared("corpus", "formats", "diigo_csv").glob("*.csv"))])
-    found = detect_languages(home).languages
+    found = detect_languages(home, workers=2).languages
     assert found["de"] > 2000 and found["en"] > 1000 and found["und"] > 1000
     assert found.get("fr", 0) < 50
     build_index(home, engine="tantivy")
