@@ -28,7 +28,13 @@ stopped midway keeps what it measured) and the ``pipeline`` section of docs/benc
 (from every ``pipeline-*.json`` present, with a before/after table where a
 ``search-versions-<size>.json`` holds a run of :mod:`bench.search_versions`), unless
 ``--results`` points elsewhere (the smoke test does) or ``--no-doc``. ``--workers`` sets the
-processes of extract and align; the index writer stays one process (docs/performance.md).
+processes of extract and align, and on tantivy the index build's analysing processes (Whoosh
+writes in one: docs/performance.md). ``--engine tantivy`` indexes and searches with tantivy
+(``pipeline-<size>-tantivy.json``; its own table, with each stage's CPU and memory).
+``--merge`` with ``--keep`` re-runs some stages of a kept store into the same results file.
+
+    .venv/bin/python -m bench.pipeline --sizes 1000000 --workers 2 --engine tantivy \
+        --keep /tmp/pipe1m --skip entities
 """
 
 from __future__ import annotations
