@@ -12,6 +12,7 @@ import json
 import os
 import pickle
 import re
+from array import array
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -81,41 +82,45 @@ class Tokens:
         cache[word] = entry
         return entry
 
-    def analyse(self, text: str, lang_field: str) -> tuple[str | list[tantivy.Token], str]:
-        """(the exact tokens: a space-joined string, or tantivy tokens with our positions when
-        some share one; the language chain's tokens joined by spaces)."""
+    def analyse(self, text: str, lang_field: str) -> tuple[str | list[tuple[str, int]], str]:
+        """(the exact tokens: a space-joined string, or (token, position) pairs with our
+        positions when some share one; the language chain's tokens joined by spaces)."""
         cache = self._cache[lang_field]
         entries = [cache.get(w) or self._word(w, lang_field) for w in _WORD.findall(text)]
         stems = " ".join([e[1] for e in entries if e[1]])
         if not any(e[2] for e in entries):
             return " ".join([e[0] for e in entries]), stems
-        token = tantivy.Token
         exact = []
         base = 0
-        for e in entries:  # offsets are not used: snippets are made from the store's text
-            for t, pos in e[3]:
-                exact.append(token(t, base + pos, 0, 0))
+        for e in entries:
+            exact += [(t, base + pos) for t, pos in e[3]]
             base += e[4]
         return exact, stems
 
 
-def word_pairs(exact: str | list[tantivy.Token]) -> str | list[tantivy.Token]:
+def word_pairs(exact: str | list[tuple[str, int]]) -> str | list[tuple[str, int]]:
     """The ``text_pairs`` tokens of a document's exact tokens (see the module docstring)."""
     if isinstance(exact, str):  # consecutive positions: a pair per neighbour
         words = exact.split()
         return " ".join([a + PAIR + b for a, b in pairwise(words)])
     at: dict[int, list[str]] = {}
-    for t in exact:
-        at.setdefault(t.position, []).append(t.text)
-    token = tantivy.Token
-    return [token(a + PAIR + b, pos, 0, 0)
+    for t, pos in exact:
+        at.setdefault(pos, []).append(t)
+    return [(a + PAIR + b, pos)
             for pos, firsts in sorted(at.items()) for a in firsts for b in at.get(pos + 1, ())]
+
+
+def _packed(tokens: list[tuple[str, int]]) -> tuple[str, bytes]:
+    """(the tokens joined by spaces, their positions as 32-bit integers): what crosses from a
+    worker process in a few pickled objects, not one per token (an article has thousands).
+    Tokens never hold a space (analysis.WORD_PATTERN, PAIR)."""
+    return " ".join(t for t, _ in tokens), array("I", [pos for _, pos in tokens]).tobytes()
 
 
 class Prepared(NamedTuple):
     """One document ready for tantivy, in plain values (picklable: made in a worker process,
-    added by the writer's). ``pretokenized``: field -> [(token, position)], for the texts
-    whose tokens cannot go as a space-joined string; ``facets``: (field, value) pairs, the
+    added by the writer's). ``pretokenized``: (field, tokens joined by spaces, positions) of
+    the texts whose tokens cannot go as a space-joined string alone; ``facets``: (field, value) pairs, the
     tag slots included; ``widths``: values per slotted facet."""
 
     id: str
@@ -124,7 +129,7 @@ class Prepared(NamedTuple):
     row: bytes
     keys: tuple[tuple[str, int], ...]
     texts: tuple[tuple[str, str], ...]
-    pretokenized: tuple[tuple[str, list[tuple[str, int]]], ...]
+    pretokenized: tuple[tuple[str, str, bytes], ...]
     facets: tuple[tuple[str, str], ...]
     widths: tuple[tuple[str, int], ...]
     field: str | None  # the language field, when the document has a text
@@ -149,8 +154,7 @@ def prepare(doc: IndexDocument, tokens: Tokens) -> Prepared:
     if isinstance(exact, str):
         texts += [(f, v) for f, v in (("text_exact", exact), ("text_pairs", pairs)) if v]
     else:
-        pretokenized = (("text_exact", [(t.text, t.position) for t in exact]),
-                        ("text_pairs", [(t.text, t.position) for t in pairs]))
+        pretokenized = (("text_exact", *_packed(exact)), ("text_pairs", *_packed(pairs)))
     facets, widths = [], []
     for name in FACETS:
         values = doc.facets.get(name, [])
@@ -172,9 +176,11 @@ def to_document(p: Prepared) -> tantivy.Document:
     for field, text in p.texts:
         out.add_text(field, text)
     token, tokenized = tantivy.Token, tantivy.PreTokenizedString
-    for field, tokens in p.pretokenized:  # offsets are not used: snippets come from the store
-        out.add_pre_tokenized_text(field, tokenized("", [token(t, pos, 0, 0)
-                                                         for t, pos in tokens]))
+    for field, words, positions in p.pretokenized:  # offsets unused: snippets use the store
+        at = array("I")
+        at.frombytes(positions)
+        tokens = [token(t, pos, 0, 0) for t, pos in zip(words.split(" "), at)] if words else []
+        out.add_pre_tokenized_text(field, tokenized("", tokens))
     for field, value in p.facets:
         out.add_text(field, value)
     return out
