@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import edlib
 
 from .normalize import Normalized, is_quote, normalize
+from .pools import in_order, process_pool
 from .progress import Progress
 from .store import Store, now_iso
 
@@ -588,20 +589,10 @@ def _outcomes(store: Store, options: AlignOptions, workers: int):
         for rows, page in _groups(store):
             yield len(rows), _align_group(rows, page, options)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        window, futures = workers * 8, []  # bounded look-ahead
-        for rows, page in _groups(store):
-            futures.append((len(rows), pool.submit(_align_group, rows, page, options)))
-            if len(futures) >= window:
-                n, future = futures.pop(0)
-                yield n, future.result()
-        for n, future in futures:
-            yield n, future.result()
+    with process_pool(workers) as pool:
+        calls = ((rows, page, options) for rows, page in _groups(store))
+        for (rows, _, _), results in in_order(pool, _align_group, calls, workers * 8):
+            yield len(rows), results
 
 
 def _align_group(rows: list[dict], page_row: dict, options: AlignOptions) -> list[tuple]:

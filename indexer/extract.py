@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import multiprocessing
 import re
 import time
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import lxml.html
@@ -42,6 +40,7 @@ from trafilatura.utils import load_html
 from . import interrupt
 from .cache import Cache
 from .languages import detect_bookmark_languages, detect_language
+from .pools import in_order, process_pool
 from .progress import Progress
 from .store import Store, now_iso
 
@@ -414,18 +413,10 @@ def _results(tasks: list[_Task], cache: Cache, options: ExtractOptions) -> Itera
         for task in tasks:
             yield _run_task(task, root, tiny)
         return
-    methods = multiprocessing.get_all_start_methods()
-    # fork starts workers with trafilatura already imported (spawn costs ~1 s per worker)
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(options.workers, mp_context=context) as pool:
-        window = options.workers * 4  # bounded look-ahead: memory stays flat on big stores
-        futures = []
-        for task in tasks:
-            futures.append(pool.submit(_run_task, task, root, tiny))
-            if len(futures) >= window:
-                yield futures.pop(0).result()
-        for future in futures:
-            yield future.result()
+    with process_pool(options.workers) as pool:
+        calls = ((task, root, tiny) for task in tasks)
+        for _, result in in_order(pool, _run_task, calls, options.workers * 4):
+            yield result
 
 
 def extract_all(

@@ -14,14 +14,12 @@ langdetect is random unless seeded: ``DetectorFactory.seed`` is set before every
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
+from .pools import in_order, process_pool
 from .progress import Progress
 from .store import Store
 
@@ -125,16 +123,10 @@ def _detected(batches, workers: int):
     if workers <= 1:
         yield from map(_detect_batch, batches)
         return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        ahead: deque = deque()
-        for batch in batches:
-            ahead.append(pool.submit(_detect_batch, batch))
-            if len(ahead) >= workers * 2:
-                yield ahead.popleft().result()
-        while ahead:
-            yield ahead.popleft().result()
+    with process_pool(workers) as pool:
+        calls = ((batch,) for batch in batches)
+        for _, rows in in_order(pool, _detect_batch, calls, workers * 2):
+            yield rows
 
 
 def detect_languages(paths, progress: Progress | None = None,

@@ -21,13 +21,10 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import multiprocessing
 import os
 import shutil
 import time
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +41,7 @@ from .documents import (
     store_documents,
 )
 from .errors import BusyError
+from .pools import in_order, process_pool
 from .progress import Progress
 from .store import Store
 
@@ -237,21 +235,14 @@ def _preparing(preparer, workers: int, paths: Paths):
     if preparer is None:
         yield store_documents
         return
-    methods = multiprocessing.get_all_start_methods()
-    # fork: the workers start with the analysis already imported, and nothing to pickle
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(preparer, str(paths.db))) as pool:
+    with process_pool(workers, initializer=_start_worker,
+                      initargs=(preparer, str(paths.db))) as pool:
         list(pool.map(_ready, range(workers)))  # start them all now, before any thread
 
         def prepared(store: Store) -> Iterator:
-            spans: deque = deque()
-            for span in document_spans(store):
-                spans.append(pool.submit(_prepare_span, span))
-                if len(spans) >= AHEAD * workers:
-                    yield from spans.popleft().result()
-            while spans:
-                yield from spans.popleft().result()
+            calls = ((span,) for span in document_spans(store))
+            for _, documents in in_order(pool, _prepare_span, calls, AHEAD * workers):
+                yield from documents
 
         try:
             yield prepared
