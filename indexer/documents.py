@@ -9,7 +9,7 @@ The rules live here once:
 
 * the excerpt row: one SQL (:data:`EXCERPT_SQL`), article metadata taken only from articles
   that were read (status ``ok`` or ``tiny``);
-* the tags and entities of each document (:func:`load_tags`, :func:`load_entities`);
+* the tags and entities of each document (:func:`load_tags`, read by span);
 * the language a document is analysed in (:func:`indexer.analysis.chain_language`).
 """
 
@@ -183,18 +183,6 @@ def load_tags(store: Store) -> dict[str, list[str]]:
     return tags
 
 
-def load_entities(store: Store) -> dict[str, list[str]]:
-    """``document id -> sorted entity texts`` (people, organisations, places)."""
-    marks = ",".join("?" * len(ENTITY_LABELS))
-    entities: dict[str, list[str]] = {}
-    for doc_id, text in store.conn.execute(
-        f"SELECT doc_id, text FROM entities WHERE label IN ({marks}) ORDER BY text",
-        ENTITY_LABELS,
-    ):
-        entities.setdefault(doc_id, []).append(text)
-    return entities
-
-
 def excerpt_records(store: Store, ordered: bool = False,
                     tags: dict[str, list[str]] | None = None,
                     rows: tuple[int, int] | None = None) -> Iterator[dict]:
@@ -224,22 +212,13 @@ def store_documents(store: Store) -> Iterator[IndexDocument]:
     """Every document the index should hold: excerpts, descriptions, notes, then articles.
 
     Each kind comes as one run, and what the team wrote (the first three) before the articles:
-    that lets the Whoosh engine bound a search to its scope by document numbers.
+    that lets the Whoosh engine bound a search to its scope by document numbers. Read a span
+    at a time (:func:`document_spans`), as a build's worker processes read them.
     """
-    for source in document_sources(store):
-        yield document(*source)
-
-
-def document_sources(store: Store) -> Iterator[Source]:
-    """What :func:`store_documents` makes its documents of, read from the store, in its order:
-    ``document(*source)`` is the document. Made apart so that a build can read the store in
-    one process and make (and analyse) the documents in others (:mod:`indexer.lifecycle`)."""
-    tags, entities = load_tags(store), load_entities(store)
-    for row in excerpt_records(store, tags=tags):
-        yield row["id"], "excerpt", row, row["text"], entities.get(row["id"], [])
-    yield from _bookmark_sources(store, tags, entities, "description")
-    yield from _note_sources(store, tags)
-    yield from _bookmark_sources(store, tags, entities, "article")
+    tags = load_tags(store)
+    for span in document_spans(store):
+        for source in span_sources(store, span, tags):
+            yield document(*source)
 
 
 @dataclass(frozen=True)
@@ -279,8 +258,8 @@ def document_spans(store: Store, size: int = SPAN_ROWS,
 
 
 def span_sources(store: Store, span: Span, tags: dict[str, list[str]]) -> Iterator[Source]:
-    """The sources (see :func:`document_sources`) of one span, in its order; ``tags`` as
-    :func:`load_tags` gives them."""
+    """What the documents of one span are made of, in its order: ``document(*source)`` is
+    each document; ``tags`` as :func:`load_tags` gives them."""
     if span.kind == "note":
         yield from _note_sources(store, tags)
         return
@@ -294,7 +273,8 @@ def span_sources(store: Store, span: Span, tags: dict[str, list[str]]) -> Iterat
 
 
 def _span_entities(store: Store, span: Span) -> dict[str, list[str]]:
-    """:func:`load_entities` of the documents of one span only (articles have none)."""
+    """``document id -> sorted entity texts`` (people, organisations, places) of the
+    documents of one span (articles have none)."""
     if span.kind == "article":
         return {}
     table = _SPAN_TABLES[span.kind]
