@@ -60,6 +60,7 @@ STAGES = ("generate", "import", "pages", "extract", "y_extract", "align", "y_ali
           "entities", "index", "y_index", "search", "export")
 # The stages the 1M target is about (issue 20): extract + align + index, within 30 minutes.
 TARGET_STAGES = ("extract", "align", "index")
+TARGET_S = 30 * 60
 MILESTONES = (0.25, 0.5, 1.0)  # of a stage's items: where its RSS is written down
 FACETS = ["tag", "annotator", "site", "year"]
 # (whoosh query, fts5 query, tag filter or None)
@@ -105,18 +106,15 @@ def cpu_s() -> float:
 
 
 class Watch:
-    """The stage's process tree memory (:func:`bench.report.tree_pss_mb`), sampled every
-    ``every`` seconds in a thread (its peak), and a :class:`~indexer.progress.Progress` that
-    writes it down at :data:`MILESTONES` of the stage's items: memory flat in the number of
-    documents shows as equal figures."""
+    """A :class:`~indexer.progress.Progress` that writes down the stage's process tree memory
+    (:func:`bench.report.tree_pss_mb`) at :data:`MILESTONES` of its items (``at``): memory
+    flat in the number of documents shows as equal figures."""
 
-    def __init__(self, every: float = 0.5):
-        import threading
-
+    def __init__(self):
         from indexer.progress import Progress
 
-        watch = self
-        self.peak, self.at, self._stop = 0.0, {}, threading.Event()
+        at: dict[str, float] = {}
+        self.at = at
 
         class Marks(Progress):
             def start(self, stage, total, unit="item"):
@@ -126,22 +124,10 @@ class Watch:
                 self.done += n
                 for share in MILESTONES:
                     key = f"{self.stage} {round(share * self.total):,}"
-                    if self.total and self.done >= share * self.total and key not in watch.at:
-                        watch.at[key] = report.tree_pss_mb()
+                    if self.total and self.done >= share * self.total and key not in at:
+                        at[key] = report.tree_pss_mb()
 
         self.progress = Marks()
-
-        def sample():
-            while not self._stop.wait(every):
-                self.peak = max(self.peak, report.tree_pss_mb())
-
-        self._thread = threading.Thread(target=sample, daemon=True)
-        self._thread.start()
-
-    def figures(self) -> dict:
-        self._stop.set()
-        self.peak = max(self.peak, report.tree_pss_mb())
-        return {"tree_peak_pss_mb": self.peak, "pss_at": self.at}
 
 
 def dir_mb(path: Path) -> float:
@@ -394,11 +380,12 @@ def run_stage(name: str, work: Path, n: int, workers: int, rounds: int) -> None:
     fn = globals()[f"stage_{name}"]
     WATCH = Watch()
     start = time.perf_counter()
-    data = fn(work, n, workers, rounds) if name == "search" else fn(work, n, workers)
+    with report.PeakMemory() as memory:  # the peak of the stage's processes, sampled
+        data = fn(work, n, workers, rounds) if name == "search" else fn(work, n, workers)
     data["seconds"] = round(time.perf_counter() - start, 3)
     data["cpu_s"] = cpu_s()
     data["peak_rss_mb"] = peak_rss_mb()
-    data |= WATCH.figures()
+    data |= {"tree_peak_pss_mb": memory.peak, "pss_at": WATCH.at}
     print(json.dumps(data, ensure_ascii=False))
 
 
@@ -490,14 +477,15 @@ def _scale_table(r: dict) -> list[str]:
     """One run with tantivy (issue 20's): every stage with its wall and CPU time, its peak
     memory and its memory at a quarter, half and all of its items, and the target's sum."""
     st, n = r["stages"], r["excerpts"]
-    lines = ["", f"**{n:,} excerpts, index and search on tantivy, {r['workers']} worker "
-             f"process(es)** (`python -m bench.pipeline --sizes {n} --workers {r['workers']} "
-             f"--engine tantivy`, {r.get('when', '')[:10]}; {r['machine']}). CPU: every "
-             "process of the stage (its workers included). Memory: the stage's processes "
-             "together, proportional set size (a page forked workers share counts once), "
-             "sampled every 0.5 s; then at 25% / 50% / 100% of the stage's items.", "",
-             "| stage | wall | CPU | rate | peak memory | memory at 25% / 50% / 100% "
-             "| yardstick (same run) |", "|---|---|---|---|---|---|---|"]
+    lines = ["", (f"**{n:,} excerpts, index and search on tantivy, {r['workers']} worker "
+                  f"process(es)** (`python -m bench.pipeline --sizes {n} --workers "
+                  f"{r['workers']} --engine tantivy`, {r.get('when', '')[:10]}; "
+                  f"{r['machine']}). CPU: every process of the stage (its workers included). "
+                  "Memory: the stage's processes together, proportional set size (a page "
+                  "forked workers share counts once), sampled every 0.5 s; then at 25% / 50% "
+                  "/ 100% of the stage's items."), "",
+             ("| stage | wall | CPU | rate | peak memory | memory at 25% / 50% / 100% "
+              "| yardstick (same run) |"), "|---|---|---|---|---|---|---|"]
     rows = {row.split(" | ")[1].split(" (")[0]: row for row in _stage_rows(r)}
     for name in STAGES:
         if name not in st or name.startswith("y_"):
@@ -517,14 +505,15 @@ def _scale_table(r: dict) -> list[str]:
                  + (f" ({se[k]['fts5']['p50_ms']} / {se[k]['fts5']['p95_ms']})"
                     if se[k]["fts5"]["n"] else "")
                  for k in ("plain", "facets", "phrase", "articles") if k in se]
-        lines += ["", f"Search on tantivy, ms p50 / p95 ({se['cache_fill_ms']} ms to fill the "
-                  f"caches first; SQLite FTS5 of the same turns in brackets, up to "
-                  f"{FTS_SEARCH_MAX:,} excerpts): {'; '.join(cells)}."]
+        lines += ["", (f"Search on tantivy, ms p50 / p95 ({se['cache_fill_ms']} ms to fill "
+                       f"the caches first; SQLite FTS5 of the same turns in brackets, up to "
+                       f"{FTS_SEARCH_MAX:,} excerpts): {'; '.join(cells)}.")]
     done = [st[s]["seconds"] for s in TARGET_STAGES if s in st]
     if len(done) == len(TARGET_STAGES):
         total = sum(done)
-        lines += ["", f"extract + align + index: {total:,.0f} s = {total / 60:.1f} min "
-                  f"(target: 30 min on two cores){'' if total <= 1800 else ': NOT met'}."]
+        lines += ["", (f"extract + align + index: {total:,.0f} s = {total / 60:.1f} min "
+                       f"(target: {TARGET_S // 60} min on two cores)"
+                       f"{'' if total <= TARGET_S else ': NOT met'}.")]
     if r.get("reruns"):
         lines.append("Stages re-run on the same kept store: " + "; ".join(
             f"{', '.join(x['stages'])} ({x['when'][:16]})" for x in r["reruns"]) + ".")
@@ -546,7 +535,6 @@ def _stage_cells(name: str, r: dict, rows: dict) -> tuple[str, str, str]:
     """(what the stage did, its rate, its yardstick) from the old table's row, if any."""
     row = rows.get(name)
     if row is None:
-        f = r["stages"][name]
         what = name if name != "search" else f"search ({r['rounds']} rounds)"
         return what, "-", ""
     cells = row.strip("|").split(" | ")

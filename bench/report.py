@@ -69,7 +69,8 @@ def tree_pss_mb() -> float:
 
     me = os.getpid()
     try:
-        kids = open(f"/proc/{me}/task/{me}/children").read().split()
+        with open(f"/proc/{me}/task/{me}/children") as handle:
+            kids = handle.read().split()
     except OSError:
         kids = []
     total = 0
@@ -97,7 +98,7 @@ class PeakMemory:
         while not self._stop.wait(self.every):
             self.peak = max(self.peak, tree_pss_mb())
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self.peak = tree_pss_mb()
         self._thread.start()
         return self
