@@ -120,8 +120,8 @@ def _packed(tokens: list[tuple[str, int]]) -> tuple[str, bytes]:
 class Prepared(NamedTuple):
     """One document ready for tantivy, in plain values (picklable: made in a worker process,
     added by the writer's). ``pretokenized``: (field, tokens joined by spaces, positions) of
-    the texts whose tokens cannot go as a space-joined string alone; ``facets``: (field, value) pairs, the
-    tag slots included; ``widths``: values per slotted facet."""
+    the texts whose tokens cannot go as a space-joined string alone; ``facets``: (field,
+    value) pairs, the tag slots included; ``widths``: values per slotted facet."""
 
     id: str
     kind: str
@@ -239,10 +239,10 @@ class TantivyWriter:
             self.fields = set(meta.get("fields", []))
             self.widths = {k: v for k, v in meta.get("slots", {}).items() if k != "size"}
         self.writer = self.index.writer(heap_size=HEAP_BYTES, num_threads=1)
-        self.tokens = Tokens()
+        self.prepare = Preparer()
 
     def add(self, doc: IndexDocument) -> None:
-        self.add_prepared(prepare(doc, self.tokens))
+        self.add_prepared(self.prepare(doc))
 
     def add_prepared(self, p: Prepared) -> None:
         """Add a document :func:`prepare` made (maybe in another process)."""
