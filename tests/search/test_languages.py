@@ -84,7 +84,7 @@ def test_worker_processes_detect_what_one_process_detects(tmp_path):
 
 def test_a_bookmark_whose_article_has_a_language_needs_none_of_its_own(tmp_path):
     """Its documents take the article's language: its own words are not detected (at 1M
-    excerpts that was 5 of extract's 18 minutes); the others' are."""
+    excerpts that was about 6 of extract's 18 minutes); the others' are."""
     from conftest import SEED, add_article
 
     home = Paths(tmp_path / "home")
