@@ -2,35 +2,46 @@
 
 spaCy's ``fr_core_news_sm`` finds them; they are stored in the ``entities`` table, once per
 text: ``entity_runs`` remembers the hash of the text and the model that analysed it, so an
-unchanged text is never analysed twice. spaCy is imported only inside :func:`compute_entities`
-(its start-up costs about a second): a search never imports it.
+unchanged text is never analysed twice. spaCy is imported only by :func:`load_model`, when
+something is pending (its start-up costs about a second): a search never imports it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .config import Paths
+from .pools import in_order, process_pool
 from .progress import Progress
 from .store import Store
 
 MODEL = "fr_core_news_sm"
 LABELS = ("PER", "ORG", "LOC")
-BATCH = 64
+BATCH = 64  # texts per spaCy call, per transaction and per task of a worker
 RULES = 3  # bump when _entities() changes, so that stored runs are redone
 
-# French texts: excerpts and descriptions whose article is French, or that have no article.
-_TEXTS = """
-SELECT e.id AS doc_id, e.text AS text FROM excerpts e
-LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND ar.status IN ('ok', 'tiny')
-WHERE COALESCE(ar.language, 'fr') LIKE 'fr%'
-UNION ALL
-SELECT b.id, b.description FROM bookmarks b
-LEFT JOIN articles ar ON ar.bookmark_id = b.id AND ar.status IN ('ok', 'tiny')
-WHERE b.description <> '' AND COALESCE(ar.language, 'fr') LIKE 'fr%'
-"""
+# French texts: excerpts and descriptions whose article is French, or that have no article,
+# each with the hash and model of its last run; a page of one table at a time, by rowid, so
+# that no read stays open while the runs are written (an open read would keep the WAL from
+# being checkpointed: it grew to 900 MB in the first 140k texts of 1M).
+_PAGES = (
+    """SELECT e.rowid, e.id, e.text, r.text_hash, r.model FROM excerpts e
+    LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND ar.status IN ('ok', 'tiny')
+    LEFT JOIN entity_runs r ON r.doc_id = e.id
+    WHERE e.rowid > ? AND COALESCE(ar.language, 'fr') LIKE 'fr%'
+    ORDER BY e.rowid LIMIT ?""",
+    """SELECT b.rowid, b.id, b.description, r.text_hash, r.model FROM bookmarks b
+    LEFT JOIN articles ar ON ar.bookmark_id = b.id AND ar.status IN ('ok', 'tiny')
+    LEFT JOIN entity_runs r ON r.doc_id = b.id
+    WHERE b.rowid > ? AND b.description <> '' AND COALESCE(ar.language, 'fr') LIKE 'fr%'
+    ORDER BY b.rowid LIMIT ?""",
+)
+PAGE = 2000  # texts read at once
+# The model's components that finding entities does not need.
+_UNUSED = ("tok2vec", "morphologizer", "parser", "senter", "attribute_ruler", "lemmatizer")
 
 
 @dataclass
@@ -60,60 +71,127 @@ def model_tag() -> str:
     return f"{MODEL}-{installed}/rules{RULES}"
 
 
-def pending(store: Store, tag: str) -> list[tuple[str, str, str]]:
-    """(doc_id, text, hash) of French texts never analysed, changed since, or by another tag."""
-    runs = {d: (h, m) for d, h, m in store.conn.execute(
-        "SELECT doc_id, text_hash, model FROM entity_runs")}
-    out = []
-    for doc_id, text in store.conn.execute(_TEXTS):
+def french_texts(store: Store, page: int = PAGE
+                 ) -> Iterator[tuple[str, str, str | None, str | None]]:
+    """(doc_id, text, hash and model of its last run or None) of every French text, read
+    ``page`` at a time (memory stays flat in the number of texts)."""
+    for sql in _PAGES:
+        last = 0
+        while rows := store.conn.execute(sql, (last, page)).fetchall():
+            for _, doc_id, text, known, by in rows:
+                yield doc_id, text, known, by
+            last = rows[-1][0]
+
+
+def _checked(store: Store, tag: str) -> Iterator[tuple[str, str, str, bool]]:
+    """(doc_id, text, hash, whether it is due) of every French text: due when never analysed,
+    changed since, or analysed by another tag."""
+    for doc_id, text, known, by in french_texts(store):
         digest = text_hash(text)
-        if runs.get(doc_id) != (digest, tag):
-            out.append((doc_id, text, digest))
-    return out
+        yield doc_id, text, digest, (known, by) != (digest, tag)
 
 
-def compute_entities(paths: Paths, progress: Progress | None = None) -> EntitySummary:
+def pending(store: Store, tag: str) -> Iterator[tuple[str, str, str]]:
+    """(doc_id, text, hash) of the French texts due an analysis by ``tag``."""
+    return ((doc_id, text, digest) for doc_id, text, digest, due in _checked(store, tag) if due)
+
+
+def compute_entities(paths: Paths, progress: Progress | None = None,
+                     workers: int = 1) -> EntitySummary:
     """Find PER/ORG/LOC entities of new or changed French texts and store them.
 
-    Loads spaCy only when something is pending. Each batch is written in one transaction,
-    replacing the entities of its texts. ``progress`` (:mod:`indexer.progress`) hears of each
-    text analysed.
+    Loads spaCy only when something is pending; ``workers`` > 1 analyses in that many
+    processes, this one writing. Each batch of :data:`BATCH` texts is written in one
+    transaction, replacing the entities of its texts. ``progress`` (:mod:`indexer.progress`)
+    hears of each text analysed.
     """
     summary = EntitySummary()
     progress = progress or Progress()
     with Store(paths.db) as store:
         model = model_tag()
-        todo = pending(store, model)
-        summary.texts = store.conn.execute(f"SELECT COUNT(*) FROM ({_TEXTS})").fetchone()[0]
+        todo = 0
+        for *_, due in _checked(store, model):  # a first pass, to count them
+            summary.texts += 1
+            todo += due
         if not todo:
             return summary
-        import spacy
-
-        # Only the entity recogniser is needed.
-        nlp = spacy.load(MODEL, disable=["parser", "lemmatizer", "morphologizer",
-                                         "attribute_ruler"])
-        progress.start("entities", len(todo), "text")
-        for start in range(0, len(todo), BATCH):
-            batch = todo[start : start + BATCH]
-            docs = nlp.pipe([text for _, text, _ in batch])
-            found = [(doc_id, _entities(doc)) for (doc_id, _, _), doc in zip(batch, docs)]
-            with store.transaction() as conn:
-                for (doc_id, ents), (_, _, digest) in zip(found, batch):
-                    conn.execute("DELETE FROM entities WHERE doc_id=?", (doc_id,))
-                    conn.executemany(
-                        "INSERT OR IGNORE INTO entities(doc_id, label, text) VALUES (?,?,?)",
-                        [(doc_id, label, text) for label, text in ents],
-                    )
-                    conn.execute(
-                        "INSERT OR REPLACE INTO entity_runs(doc_id, text_hash, model)"
-                        " VALUES (?,?,?)",
-                        (doc_id, digest, model),
-                    )
-                    summary.entities += len(ents)
-            summary.analysed += len(batch)
-            progress.advance(len(batch))
-        progress.finish()
+        progress.start("entities", todo, "text")
+        try:
+            for batch, found in _analysed(_batches(pending(store, model)), workers):
+                summary.entities += _write(store, batch, found, model)
+                summary.analysed += len(batch)
+                progress.advance(len(batch))
+        finally:
+            progress.finish()
     return summary
+
+
+def _batches(rows: Iterator[tuple[str, str, str]]) -> Iterator[list[tuple[str, str, str]]]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _write(store: Store, batch, found: list[list[tuple[str, str]]], model: str) -> int:
+    """Replace the entities of ``batch``'s texts by ``found``, in one transaction."""
+    with store.transaction() as conn:
+        for (doc_id, _, digest), ents in zip(batch, found):
+            conn.execute("DELETE FROM entities WHERE doc_id=?", (doc_id,))
+            conn.executemany(
+                "INSERT OR IGNORE INTO entities(doc_id, label, text) VALUES (?,?,?)",
+                [(doc_id, label, text) for label, text in ents],
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO entity_runs(doc_id, text_hash, model) VALUES (?,?,?)",
+                (doc_id, digest, model),
+            )
+    return sum(len(ents) for ents in found)
+
+
+def load_model():
+    """spaCy's French model with only its entity recogniser, which has a token-to-vector
+    layer of its own: the shared layer would cost a third of the time and change no entity.
+    The parser stays out as before (its sentences would bound the entities)."""
+    import spacy
+
+    return spacy.load(MODEL, exclude=list(_UNUSED))
+
+
+def find_entities(nlp, texts: list[str]) -> list[list[tuple[str, str]]]:
+    """The (label, text) entities of each of ``texts``, sorted, as ``nlp`` finds them."""
+    return [sorted(_entities(doc)) for doc in nlp.pipe(texts, batch_size=BATCH)]
+
+
+def _analysed(batches, workers: int):
+    """(batch, its entities) for each batch, in order: here, or in ``workers`` processes
+    with a bounded look-ahead."""
+    if workers <= 1:
+        nlp = load_model()
+        for batch in batches:
+            yield batch, find_entities(nlp, [text for _, text, _ in batch])
+        return
+    with process_pool(workers, initializer=_start_worker) as pool:
+        calls = ((batch,) for batch in batches)
+        for (batch,), found in in_order(pool, _find_in_worker, calls, workers * 4):
+            yield batch, found
+
+
+# In a worker process only: the model, loaded once there by _start_worker.
+_worker: dict = {}
+
+
+def _start_worker() -> None:
+    _worker["nlp"] = load_model()
+
+
+def _find_in_worker(batch) -> list[list[tuple[str, str]]]:
+    # The texts go back as entities only; the ids and hashes stay with the writer.
+    return find_entities(_worker["nlp"], [text for _, text, _ in batch])
 
 
 # "la France" and "France" are one place: drop a leading lowercase article (not "Le Monde").

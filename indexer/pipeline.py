@@ -34,7 +34,7 @@ class BuildOptions:
     files: Sequence[str | Path] = ()
     format: str | None = None
     fetch: object | None = None  # FetchOptions; None = its defaults
-    workers: int = 1  # extract, align and the index's analysis in this many processes
+    workers: int = 1  # extract, align, entities and the index's analysis in this many processes
     index: bool = True
     entities: bool = True  # the entities stage (spaCy, new French texts)
     skip: frozenset[str] = frozenset()  # stage names not to run
@@ -98,7 +98,7 @@ def _build(paths: Paths, options: BuildOptions, progress: Progress, say) -> Buil
         if fetch.archive_url or fetch.timegate_url:
             timed("snapshots", lambda: _snapshots(store, cache, fetch, options, progress))
     if options.entities:
-        timed("entities", lambda: _entities(paths, progress))
+        timed("entities", lambda: _entities(paths, options, progress))
     if options.index:
         timed("index", lambda: _index(paths, options, progress))
     return report
@@ -168,10 +168,10 @@ def _align(store, options: BuildOptions, progress):
     return align_all(store, AlignOptions(), progress, workers=options.workers)
 
 
-def _entities(paths: Paths, progress):
+def _entities(paths: Paths, options: BuildOptions, progress):
     from .entities import compute_entities  # spaCy only when the stage runs
 
-    return compute_entities(paths, progress)
+    return compute_entities(paths, progress, workers=options.workers)
 
 
 def _index(paths: Paths, options: BuildOptions, progress):

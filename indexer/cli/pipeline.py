@@ -27,7 +27,7 @@ def build_cmd(
     ),
     workers: int = typer.Option(
         1, "--workers", "-w",
-        help="Processes for extract, align and the index's analysis (2 on two cores)."
+        help="Processes for extract, align, entities and the index's analysis (2 on two cores)."
     ),
     offline: bool = typer.Option(False, "--offline", help="No network: use the cache only."),
     allow_local: bool = typer.Option(

@@ -45,9 +45,16 @@ def search_filters(tag, annotator, author, site, entity, lang) -> dict[str, list
 
 
 @app.command("entities")
-def entities_cmd(ctx: typer.Context) -> None:
+def entities_cmd(
+    ctx: typer.Context,
+    workers: int = typer.Option(
+        1, "--workers", "-w", help="Processes finding entities in parallel (2 on two cores)."),
+) -> None:
     """Find people, organisations and places in new or changed French texts (spaCy)."""
-    for line in entity_lines(compute_entities(store_paths(ctx), progress(ctx))):
+    if workers < 1:
+        fail("--workers must be at least 1", 2)
+    summary = compute_entities(store_paths(ctx), progress(ctx), workers=workers)
+    for line in entity_lines(summary):
         typer.echo(line)
 
 

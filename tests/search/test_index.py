@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 from conftest import ROOT
+from conftest import run_in_process as run_cli
 
 from indexer.config import Paths
 from indexer.entities import compute_entities
@@ -137,6 +138,65 @@ def test_entities_are_found_once_and_offered_as_a_facet(seeded):
     name, count = r.facets["entity"][0]
     narrowed = search(seeded, "", filters={"entity": [name]}, limit=1000)
     assert narrowed.total == count and count < r.total
+
+
+def _stored_entities(paths: Paths) -> list[tuple]:
+    with Store(paths.db) as store:
+        return store.conn.execute(
+            "SELECT doc_id, label, text FROM entities ORDER BY 1, 2, 3").fetchall()
+
+
+def test_entities_found_by_two_worker_processes_are_those_found_here(capsys, seeded):
+    code, _, err = run_cli(capsys, seeded, "entities", "--workers", "0")
+    assert code == 2 and "--workers must be at least 1" in err
+    code, out, _ = run_cli(capsys, seeded, "entities", "--workers", "2")
+    by_two = _stored_entities(seeded)
+    assert code == 0 and f"entities: 91 of 91 French texts analysed, {len(by_two)} ent" in out
+    with Store(seeded.db) as store, store.transaction() as conn:
+        conn.execute("DELETE FROM entities")
+        conn.execute("DELETE FROM entity_runs")
+    one = compute_entities(seeded)
+    assert (one.analysed, one.entities) == (91, len(by_two))
+    assert by_two and _stored_entities(seeded) == by_two
+
+
+def test_the_french_texts_are_read_page_by_page_in_full(seeded):
+    """Pages of 7 rows give every French text once, as one page does; a bookmark whose
+    article is English gives neither its excerpts nor its description."""
+    from indexer.entities import french_texts
+
+    with Store(seeded.db) as store, store.transaction() as conn:
+        bid, excerpts = conn.execute(
+            "SELECT b.id, COUNT(*) FROM bookmarks b JOIN excerpts e ON e.bookmark_id = b.id"
+            " WHERE b.description <> '' GROUP BY b.id ORDER BY 2 DESC LIMIT 1").fetchone()
+        conn.execute("INSERT INTO articles(bookmark_id, sha256, extractor_version, status, text,"
+                     " language, extracted_at) VALUES (?, 'x', 'test', 'ok', 'Text.', 'en', '')",
+                     (bid,))
+    with Store(seeded.db) as store:
+        whole = list(french_texts(store))
+        paged = list(french_texts(store, page=7))
+    assert excerpts > 1 and len(whole) == 91 - excerpts - 1
+    assert paged == whole and len({doc_id for doc_id, *_ in whole}) == len(whole)
+    assert bid not in {doc_id for doc_id, *_ in whole}
+
+
+def test_the_entity_recogniser_alone_finds_what_it_found_beside_the_shared_layer(seeded):
+    """load_model() leaves out the shared token-to-vector layer, which the recogniser does not
+    read (it has its own): no entity of the real texts may change. (The parser stays out as
+    before: its sentences would bound the entities.)"""
+    import spacy
+
+    from indexer.entities import MODEL, find_entities, load_model, pending
+
+    with Store(seeded.db) as store:
+        texts = [text for _, text, _ in pending(store, "none yet")]
+    alone = load_model()
+    beside = spacy.load(MODEL, disable=["parser", "lemmatizer", "morphologizer",
+                                        "attribute_ruler"])
+    assert alone.pipe_names == ["ner"] and beside.pipe_names == ["tok2vec", "ner"]
+    found = find_entities(alone, texts)
+    assert len(texts) == 91 and sum(map(len, found)) > 50
+    assert found == find_entities(beside, texts)
 
 
 def test_search_does_not_import_spacy(seeded):
