@@ -9,10 +9,11 @@ For each size, in a fresh home under a temporary directory, a corpus of :mod:`be
 (seed 7) is written as a native JSONL export, then each stage runs **in its own child
 process** (so that its peak RSS, ``ru_maxrss`` of the child and of its own workers, is its
 own): ``import`` (the export), ``pages`` (the articles' HTML put in the cache with fetches
-rows of origin ``local``: it stands for the fetch stage), ``extract``, ``align``, ``index``
-(a rebuild, entities off), ``search`` and ``export`` (10k rows to CSV for Excel). Each figure
-has its yardstick, measured in the same run on the same store: trafilatura alone on a sample
-of the same pages; ``str.find`` of every excerpt in its article text; SQLite FTS5 for the
+rows of origin ``local``: it stands for the fetch stage), ``extract``, ``align``,
+``entities``, ``index`` (a rebuild), ``search`` and ``export`` (10k rows to CSV for Excel).
+Each figure has its yardstick, measured in the same run on the same store: trafilatura alone
+on a sample of the same pages; ``str.find`` of every excerpt in its article text; spaCy's
+whole French model in one process on a sample of the excerpts; SQLite FTS5 for the
 index build and for the same search workload (``unicode61 remove_diacritics 2``, no stemming;
 facet counts by GROUP BY, ``snippet()``); ``csv.writer`` over a plain SELECT for the export.
 
@@ -31,7 +32,8 @@ stopped midway keeps what it measured) and the ``pipeline`` section of docs/benc
 processes of extract and align, and on tantivy the index build's analysing processes (Whoosh
 writes in one: docs/performance.md). ``--engine tantivy`` indexes and searches with tantivy
 (``pipeline-<size>-tantivy.json``; its own table, with each stage's CPU and memory).
-``--merge`` with ``--keep`` re-runs some stages of a kept store into the same results file.
+``--merge`` with ``--keep`` re-runs some stages of a kept store into the same results file
+(extract then reads every page again, entities every text whose run is not stored).
 
     .venv/bin/python -m bench.pipeline --sizes 1000000 --workers 2 --engine tantivy \
         --keep /tmp/pipe1m --skip entities
@@ -57,7 +59,7 @@ from bench import report
 
 SEED = 7
 STAGES = ("generate", "import", "pages", "extract", "y_extract", "align", "y_align",
-          "entities", "index", "y_index", "search", "export")
+          "entities", "y_entities", "index", "y_index", "search", "export")
 # The stages the 1M target is about (issue 20): extract + align + index, within 30 minutes.
 TARGET_STAGES = ("extract", "align", "index")
 TARGET_S = 30 * 60
@@ -87,6 +89,7 @@ EXPORT_ROWS = 10_000
 # at 1M (bench_engines measures a fair FTS5 beside the engines at every size).
 FTS_SEARCH_MAX = 100_000
 EXTRACT_SAMPLE = 400  # pages the trafilatura yardstick extracts (every k-th page)
+ENTITY_SAMPLE = 2000  # texts the spaCy yardstick analyses (every k-th excerpt)
 
 
 # -- the child side: one stage, one process ---------------------------------------------------
@@ -175,8 +178,9 @@ def stage_extract(work: Path, n: int, workers: int) -> dict:
     from indexer.store import Store
 
     paths = _paths(work)
+    # force: every page, also when --merge re-runs the stage on a store already extracted.
     with Store(paths.db) as store:
-        s = extract_all(store, Cache(paths.cache), ExtractOptions(workers=workers),
+        s = extract_all(store, Cache(paths.cache), ExtractOptions(workers=workers, force=True),
                         WATCH.progress)
     return {"pages": s.extracted, "statuses": s.statuses, "languages": s.languages}
 
@@ -231,8 +235,31 @@ def stage_y_align(work: Path, n: int, workers: int) -> dict:
 def stage_entities(work: Path, n: int, workers: int) -> dict:
     from indexer.entities import compute_entities
 
-    s = compute_entities(_paths(work), WATCH.progress)
+    s = compute_entities(_paths(work), WATCH.progress, workers=workers)
     return {"texts": s.texts, "analysed": s.analysed, "entities": s.entities}
+
+
+def stage_y_entities(work: Path, n: int, workers: int) -> dict:
+    """Yardstick: spaCy's French model as it ships (every component), one process, on a
+    sample of the same excerpts; and the model as the stage loads it, on the same sample."""
+    import spacy
+
+    from indexer.entities import MODEL, find_entities, load_model
+    from indexer.store import Store
+
+    with Store(_paths(work).db) as store:
+        count = store.conn.execute("SELECT COUNT(*) FROM excerpts").fetchone()[0]
+        step = max(1, count // ENTITY_SAMPLE)
+        texts = [t for (t,) in store.conn.execute(
+            "SELECT text FROM excerpts WHERE rowid % ? = 0 LIMIT ?", (step, ENTITY_SAMPLE))]
+    out = {"texts": len(texts)}
+    for name, nlp in (("whole_model", spacy.load(MODEL)), ("ours", load_model())):
+        wall, cpu = time.perf_counter(), time.process_time()
+        found = find_entities(nlp, texts)
+        out[name] = {"texts_per_s": round(len(texts) / (time.perf_counter() - wall), 1),
+                     "cpu_texts_per_s": round(len(texts) / (time.process_time() - cpu), 1),
+                     "entities": sum(map(len, found))}
+    return out
 
 
 def stage_index(work: Path, n: int, workers: int) -> dict:
@@ -576,8 +603,8 @@ def _stage_rows(r: dict) -> list[str]:
 
 
 _STAGE_PAIRS = {"import": ("import", "generate"), "extract": ("extract", "y_extract"),
-                "align": ("align", "y_align"), "index": ("index", "y_index"),
-                "export": ("export",)}
+                "align": ("align", "y_align"), "entities": ("entities", "y_entities"),
+                "index": ("index", "y_index"), "export": ("export",)}
 _STAGE_ROW = {
     "import": lambda size, per, r, imp, gen: (
         f"| {size} | import ({imp['bookmarks']:,} bookmarks, {gen['export_mb']} MB JSONL)"
@@ -592,6 +619,13 @@ _STAGE_ROW = {
         f"| {size} | align ({_methods(ali)}; {r['workers']} worker(s)) | {ali['seconds']} s "
         f"| {per(ali['seconds'], ali['aligned'])} excerpts/s | {ali['peak_rss_mb']} MB "
         f"| `str.find`: {yal['total_s']} s in all, p50 {yal['p50_ms']} ms |"),
+    "entities": lambda size, per, r, ent, yen: (
+        f"| {size} | entities ({ent['analysed']:,} texts, {ent['entities']:,} found; "
+        f"{r['workers']} worker(s)) | {ent['seconds']} s | {per(ent['seconds'], ent['analysed'])}"
+        f" texts/s | {ent['peak_rss_mb']} MB | one process, {yen['texts']:,} of the texts: "
+        f"spaCy's whole model {yen['whole_model']['texts_per_s']} texts/s, as the stage loads "
+        f"it {yen['ours']['texts_per_s']} texts/s ({yen['ours']['entities']:,} entities, "
+        f"{yen['whole_model']['entities']:,} with the parser's sentences) |"),
     "index": lambda size, per, r, idx, yix: (
         f"| {size} | index ({idx['docs']:,} docs, {idx['index_mb']} MB) | {idx['seconds']} s "
         f"| {per(idx['seconds'], idx['docs'])} docs/s | {idx['peak_rss_mb']} MB "

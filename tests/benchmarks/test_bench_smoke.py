@@ -40,11 +40,14 @@ def test_pipeline_runs_every_stage(tmp_path):
     assert stages["extract"]["pages"] == stages["pages"]["pages"]
     assert stages["align"]["aligned"] == 200
     assert sum(stages["align"]["methods"].values()) == 200
+    assert stages["entities"]["analysed"] == stages["entities"]["texts"] >= 200
+    assert stages["y_entities"]["texts"] == 200 and stages["y_entities"]["ours"]["entities"]
     assert stages["index"]["docs"] == stages["y_index"]["docs"]
     for kind in ("plain", "facets", "phrase", "articles"):
         assert set(stages["search"][kind]) == {"whoosh", "fts5"}
     assert stages["export"]["rows"] == 200
-    assert "| 200 |" in pipeline.markdown([data])
+    table = pipeline.markdown([data])
+    assert "| 200 |" in table and "| 200 | entities (" in table
     # The committed search code (HEAD: present even in a shallow clone) beside the work tree's,
     # on the same index: both give the same totals (asserted inside), each kind is timed.
     versions = search_versions.run(tmp_path / "work" / "200", ["HEAD"], rounds=1)
@@ -59,7 +62,7 @@ def test_pipeline_on_tantivy_reports_cpu_memory_and_the_target(tmp_path):
     results = tmp_path / "results"
     pipeline.main(["--sizes", "200", "--results", str(results), "--no-doc", "--rounds", "1",
                    "--workers", "2", "--engine", "tantivy", "--keep", str(tmp_path / "work"),
-                   "--skip", "entities", "y_extract", "y_align", "export"])
+                   "--skip", "entities", "y_entities", "y_extract", "y_align", "export"])
     data = json.loads((results / "pipeline-200-tantivy.json").read_text())
     stages = data["stages"]
     assert stages["index"]["engine"] == "tantivy"
