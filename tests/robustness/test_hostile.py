@@ -208,13 +208,19 @@ READY = ("import sys; from indexer import interrupt; from indexer.cli import mai
          "interrupt.install(); print('ready', file=sys.stderr, flush=True); main(sys.argv[1:])")
 
 
-def interrupt(home: Paths, *args: str, env=None) -> tuple[int, str]:
-    """Start the command, SIGINT it soon after its imports are done; (exit code, stderr)."""
+def interrupt(home: Paths, *args: str, env=None, when=None) -> tuple[int, str]:
+    """Start the command, SIGINT it soon after its imports are done, or once ``when()`` is
+    true (the work is under way: a loaded machine may take seconds to get there); (exit code,
+    stderr)."""
     proc = subprocess.Popen([sys.executable, "-c", READY, "--home", str(home.home), *args],
                             cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE,
                             text=True)
     assert proc.stderr.readline().strip() == "ready"
     time.sleep(0.3)
+    deadline = time.monotonic() + 60
+    while when is not None and not when() and proc.poll() is None:
+        assert time.monotonic() < deadline, "the work never started"
+        time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     return proc.returncode, err
@@ -278,7 +284,9 @@ def test_ctrl_c_during_fetch(tmp_path):
             json.dumps({"url": u, "title": u}) for u in urls]))
         import_files(home, [export])
         env = {**os.environ, "INDEXER_ALLOW_LOCAL": "1"}
-        code, err = interrupt(home, "fetch", "--delay", "0", "--concurrency", "1", env=env)
+        code, err = interrupt(home, "fetch", "--delay", "0", "--concurrency", "1", env=env,
+                              when=lambda: srv.total > 0)  # a page is being fetched
+        assert srv.total < len(urls)  # ... and the others never were
     lines = [line for line in err.splitlines() if line.startswith("interrupted")]
     assert code == 130 and len(lines) == 1 and "Traceback" not in err, err
 
