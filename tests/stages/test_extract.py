@@ -282,6 +282,17 @@ def test_real_pages_extracted_with_the_manifest_languages(shared, home):
         if row["language"] == "fr":
             assert got["text"].strip(), f"{row['file']}: empty French text"
     assert wrong == []
+    # langdetect reads the middle LANG_SAMPLE characters of a long text: on every real page it
+    # says what it says of the whole text
+    from langdetect import DetectorFactory, detect_langs
+
+    from indexer.languages import LANG_SAMPLE
+
+    long = [r for r in store.conn.execute("SELECT text, language FROM articles")
+            if len(r[0]) > LANG_SAMPLE]
+    DetectorFactory.seed = 0
+    assert len(long) > 80
+    assert [lang for _, lang in long] == [detect_langs(text)[0].lang for text, _ in long]
     # deterministic: a second, forced run stores the same language, probability and text
     extract_all(store, cache, ExtractOptions(workers=2, force=True))
     second = {r[0]: tuple(r) for r in store.conn.execute(f"SELECT {cols} FROM articles")}
