@@ -18,9 +18,10 @@ index build and for the same search workload (``unicode61 remove_diacritics 2``,
 facet counts by GROUP BY, ``snippet()``); ``csv.writer`` over a plain SELECT for the export.
 
 Search workload: :data:`QUERIES` (words, AND, OR, prefix, 2 with a tag filter), run ``rounds``
-times, in four kinds: ``plain`` (no facets), ``facets`` (tag, annotator, site, year),
-``phrase`` (quoted phrases, with facets) and ``articles`` (scope articles: the snippets come
-from whole article texts); Whoosh and FTS5 take turns query by query. The first Whoosh search
+times, in five kinds: ``plain`` (no facets), ``facets`` (tag, annotator, site, year),
+``phrase`` (quoted phrases, with facets), ``articles`` (scope articles: the snippets come
+from whole article texts) and ``entities`` (the facets and the entity facet, our engine alone:
+the FTS5 store has no entities); Whoosh and FTS5 take turns query by query. The first Whoosh search
 fills the searcher's caches; it is timed apart (``cache_fill_ms``). Latencies are medians and
 p95 (nearest rank) over every query of every round.
 
@@ -316,14 +317,15 @@ def stage_search(work: Path, n: int, workers: int, rounds: int = 5) -> dict:
 
     fts = sqlite3.connect(work / "fts.sqlite")
     kinds = {"plain": (QUERIES, None, "excerpts"), "facets": (QUERIES, FACETS, "excerpts"),
-             "phrase": (PHRASES, FACETS, "excerpts"), "articles": (QUERIES, None, "articles")}
+             "phrase": (PHRASES, FACETS, "excerpts"), "articles": (QUERIES, None, "articles"),
+             "entities": (QUERIES, [*FACETS, "entity"], "excerpts")}
     out: dict = {}
     with open_searcher(_paths(work), engine=ENGINE) as s:
         start = time.perf_counter()
         search(s, "", facets=FACETS, limit=1)
         out["cache_fill_ms"] = round((time.perf_counter() - start) * 1000, 1)
         for kind, (workload, facets, scope) in kinds.items():
-            w_times, f_times, w_hits, f_hits = [], [], [], []
+            w_times, f_times, w_hits, f_hits, values = [], [], [], [], []
             for _ in range(rounds):
                 for wq, fq, tag in workload:
                     start = time.perf_counter()
@@ -331,13 +333,17 @@ def stage_search(work: Path, n: int, workers: int, rounds: int = 5) -> dict:
                                scope=scope, limit=10)
                     w_times.append((time.perf_counter() - start) * 1000)
                     w_hits.append(r.total)
-                    if n > FTS_SEARCH_MAX:
+                    if kind == "entities":
+                        values.append(len(r.facets["entity"]))
+                    if n > FTS_SEARCH_MAX or kind == "entities":  # FTS5's store has none
                         continue
                     start = time.perf_counter()
                     f_hits.append(_fts_search(fts, fq, tag, facets, scope))
                     f_times.append((time.perf_counter() - start) * 1000)
             out[kind] = {"whoosh": {**lat(w_times), "hits": w_hits[: len(workload)]},
                          "fts5": {**lat(f_times), "hits": f_hits[: len(workload)]}}
+            if values:  # distinct entities counted, per query
+                out[kind]["whoosh"]["entity_values"] = values[: len(workload)]
     fts.close()
     return out
 
@@ -531,7 +537,7 @@ def _scale_table(r: dict) -> list[str]:
         cells = [f"{k} {se[k]['whoosh']['p50_ms']} / {se[k]['whoosh']['p95_ms']}"
                  + (f" ({se[k]['fts5']['p50_ms']} / {se[k]['fts5']['p95_ms']})"
                     if se[k]["fts5"]["n"] else "")
-                 for k in ("plain", "facets", "phrase", "articles") if k in se]
+                 for k in ("plain", "facets", "phrase", "articles", "entities") if k in se]
         lines += ["", (f"Search on tantivy, ms p50 / p95 ({se['cache_fill_ms']} ms to fill "
                        f"the caches first; SQLite FTS5 of the same turns in brackets, up to "
                        f"{FTS_SEARCH_MAX:,} excerpts): {'; '.join(cells)}.")]

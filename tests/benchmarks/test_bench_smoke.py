@@ -43,8 +43,10 @@ def test_pipeline_runs_every_stage(tmp_path):
     assert stages["entities"]["analysed"] == stages["entities"]["texts"] >= 200
     assert stages["y_entities"]["texts"] == 200 and stages["y_entities"]["ours"]["entities"]
     assert stages["index"]["docs"] == stages["y_index"]["docs"]
-    for kind in ("plain", "facets", "phrase", "articles"):
+    for kind in ("plain", "facets", "phrase", "articles", "entities"):
         assert set(stages["search"][kind]) == {"whoosh", "fts5"}
+    assert max(stages["search"]["entities"]["whoosh"]["entity_values"]) > 0  # found, counted
+    assert stages["search"]["entities"]["fts5"]["n"] == 0
     assert stages["export"]["rows"] == 200
     table = pipeline.markdown([data])
     assert "| 200 |" in table and "| 200 | entities (" in table
