@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from .config import Paths
 from .pools import in_order, process_pool
@@ -127,13 +128,7 @@ def compute_entities(paths: Paths, progress: Progress | None = None,
 
 
 def _batches(rows: Iterator[tuple[str, str, str]]) -> Iterator[list[tuple[str, str, str]]]:
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH:
-            yield batch
-            batch = []
-    if batch:
+    while batch := list(islice(rows, BATCH)):
         yield batch
 
 
