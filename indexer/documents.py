@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
 from . import analysis
-from .store import Store
+from .store import ARTICLE_READ, DOCUMENT_LANGUAGE, Store
 
 KINDS = ("excerpt", "description", "note", "article")
 TEXT_FIELDS = {"fr": "text_fr", "en": "text_en", "fold": "text_fold"}  # by analysis chain
@@ -41,15 +41,8 @@ EXCERPT_COLUMNS: list[str] = [
     "archived_url", "archived_date",
 ]
 
-# Article metadata comes only from an article that was read: a page whose extraction came
-# out empty or failed says nothing reliable about its site, language or author.
-_READ = "ar.status IN ('ok', 'tiny')"
-# A document's language: its article's, else the bookmark's own words' (indexer.languages),
-# else undetermined, which is no language and never French.
-_LANGUAGE = "COALESCE(NULLIF(ar.language, 'und'), b.language, 'und')"
-
-# The same two rules for other readers of the store (the citation exports).
-ARTICLE_READ, DOCUMENT_LANGUAGE = _READ, _LANGUAGE
+# The store's two rules: which articles were read, and a document's language.
+_READ, _LANGUAGE = ARTICLE_READ, DOCUMENT_LANGUAGE
 
 # Where a placed excerpt's text lives when only a web archive holds it: the snapshot it was
 # placed in (alignments.snapshot_id), else the archived page a dead link was read from.

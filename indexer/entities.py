@@ -17,29 +17,38 @@ from itertools import islice
 from .config import Paths
 from .pools import in_order, process_pool
 from .progress import Progress
-from .store import Store
+from .store import ARTICLE_READ, DOCUMENT_LANGUAGE, Store
 
 MODEL = "fr_core_news_sm"
 LABELS = ("PER", "ORG", "LOC")
 BATCH = 64  # texts per spaCy call, per transaction and per task of a worker
 RULES = 3  # bump when _entities() changes, so that stored runs are redone
 
-# French texts: excerpts and descriptions whose article is French, or that have no article,
-# each with the hash and model of its last run; a page of one table at a time, by rowid, so
-# that no read stays open while the runs are written (an open read would keep the WAL from
-# being checkpointed: it grew to 900 MB in the first 140k texts of 1M).
+# French texts: excerpts and descriptions whose document language (the index's own rule,
+# indexer.store.DOCUMENT_LANGUAGE: the article's, else the bookmark's own words') is French;
+# a text of undetermined language is not French. Each comes with the hash and model of its
+# last run, a page of one table at a time, by rowid, so that no read stays open while the
+# runs are written (an open read would keep the WAL from being checkpointed: it grew to
+# 900 MB in the first 140k texts of 1M).
+_FRENCH = f"{DOCUMENT_LANGUAGE} LIKE 'fr%'"
+_UNKNOWN = "COALESCE(NULLIF(ar.language, 'und'), b.language) IS NULL"  # never looked for
+_EXCERPTS = f"""FROM excerpts e JOIN bookmarks b ON b.id = e.bookmark_id
+    LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND {ARTICLE_READ}"""
+_DESCRIPTIONS = f"""FROM bookmarks b
+    LEFT JOIN articles ar ON ar.bookmark_id = b.id AND {ARTICLE_READ}"""
 _PAGES = (
-    """SELECT e.rowid, e.id, e.text, r.text_hash, r.model FROM excerpts e
-    LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND ar.status IN ('ok', 'tiny')
+    f"""SELECT e.rowid, e.id, e.text, r.text_hash, r.model {_EXCERPTS}
     LEFT JOIN entity_runs r ON r.doc_id = e.id
-    WHERE e.rowid > ? AND COALESCE(ar.language, 'fr') LIKE 'fr%'
-    ORDER BY e.rowid LIMIT ?""",
-    """SELECT b.rowid, b.id, b.description, r.text_hash, r.model FROM bookmarks b
-    LEFT JOIN articles ar ON ar.bookmark_id = b.id AND ar.status IN ('ok', 'tiny')
+    WHERE e.rowid > ? AND {_FRENCH} ORDER BY e.rowid LIMIT ?""",
+    f"""SELECT b.rowid, b.id, b.description, r.text_hash, r.model {_DESCRIPTIONS}
     LEFT JOIN entity_runs r ON r.doc_id = b.id
-    WHERE b.rowid > ? AND b.description <> '' AND COALESCE(ar.language, 'fr') LIKE 'fr%'
-    ORDER BY b.rowid LIMIT ?""",
+    WHERE b.rowid > ? AND b.description <> '' AND {_FRENCH} ORDER BY b.rowid LIMIT ?""",
 )
+# The texts analysed once that are French no more (an article read since, in another
+# language), or gone: their entities are dropped.
+_STALE = f"""SELECT doc_id FROM entity_runs EXCEPT
+    SELECT e.id {_EXCERPTS} WHERE {_FRENCH} EXCEPT
+    SELECT b.id {_DESCRIPTIONS} WHERE b.description <> '' AND {_FRENCH}"""
 PAGE = 2000  # texts read at once
 # The model's components that finding entities does not need.
 _UNUSED = ("tok2vec", "morphologizer", "parser", "senter", "attribute_ruler", "lemmatizer")
@@ -52,6 +61,9 @@ class EntitySummary:
     texts: int = 0  # French texts considered
     analysed: int = 0  # of which new or changed, run through spaCy
     entities: int = 0  # entity rows written for those
+    dropped: int = 0  # texts analysed before, French no more or gone: their entities deleted
+    others: int = 0  # excerpts and descriptions not French (or undetermined): not analysed
+    unknown: int = 0  # of which no language looked for yet (`indexer extract` detects it)
 
 
 def text_hash(text: str) -> str:
@@ -99,7 +111,8 @@ def pending(store: Store, tag: str) -> Iterator[tuple[str, str, str]]:
 
 def compute_entities(paths: Paths, progress: Progress | None = None,
                      workers: int = 1) -> EntitySummary:
-    """Find PER/ORG/LOC entities of new or changed French texts and store them.
+    """Find PER/ORG/LOC entities of new or changed French texts and store them; drop those
+    of texts analysed before that are no longer French, or gone (:func:`drop_stale`).
 
     Loads spaCy only when something is pending; ``workers`` > 1 analyses in that many
     processes, this one writing. Each batch of :data:`BATCH` texts is written in one
@@ -109,11 +122,14 @@ def compute_entities(paths: Paths, progress: Progress | None = None,
     summary = EntitySummary()
     progress = progress or Progress()
     with Store(paths.db) as store:
+        summary.dropped = drop_stale(store)
         model = model_tag()
         todo = 0
         for *_, due in _checked(store, model):  # a first pass, to count them
             summary.texts += 1
             todo += due
+        every, summary.unknown = _texts(store)
+        summary.others = every - summary.texts - summary.unknown
         if not todo:
             return summary
         progress.start("entities", todo, "text")
@@ -125,6 +141,28 @@ def compute_entities(paths: Paths, progress: Progress | None = None,
         finally:
             progress.finish()
     return summary
+
+
+def _texts(store: Store) -> tuple[int, int]:
+    """(excerpts and descriptions in every language, those of them whose language nothing
+    has looked for yet: no article read, the bookmark's own words not yet detected)."""
+    return store.conn.execute(
+        f"""SELECT (SELECT COUNT(*) FROM excerpts)
+                 + (SELECT COUNT(*) FROM bookmarks WHERE description <> ''),
+                   (SELECT COUNT(*) {_EXCERPTS} WHERE {_UNKNOWN})
+                 + (SELECT COUNT(*) {_DESCRIPTIONS} WHERE b.description <> '' AND {_UNKNOWN})
+        """).fetchone()
+
+
+def drop_stale(store: Store) -> int:
+    """Delete the entities of the texts analysed before that are French no more, or gone;
+    how many texts, in one transaction."""
+    stale = [row for row in store.conn.execute(_STALE)]  # read before taking the write lock
+    if stale:
+        with store.transaction() as conn:
+            conn.executemany("DELETE FROM entities WHERE doc_id=?", stale)
+            conn.executemany("DELETE FROM entity_runs WHERE doc_id=?", stale)
+    return len(stale)
 
 
 def _batches(rows: Iterator[tuple[str, str, str]]) -> Iterator[list[tuple[str, str, str]]]:

@@ -21,9 +21,7 @@ from langdetect.lang_detect_exception import LangDetectException
 
 from .pools import in_order, process_pool
 from .progress import Progress
-from .store import Store
-
-ARTICLE_READ = "ar.status IN ('ok', 'tiny')"  # as indexer.documents reads articles
+from .store import ARTICLE_READ, Store
 
 UND_CHARS = 100  # below this, langdetect guesses; the language is 'und'
 LANG_SAMPLE = 1000  # characters given to langdetect: 98/98 real pages as on whole texts at 500 too

@@ -249,6 +249,15 @@ MIGRATIONS: list[str] = [
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+# Two rules every reader of the store shares (the index's documents, the bookmark languages,
+# the entities, the citation exports), as SQL over ``articles ar`` and ``bookmarks b``:
+# article metadata comes only from an article that was read (a page whose extraction came
+# out empty or failed says nothing reliable about its site, language or author); a
+# document's language is its article's, else the bookmark's own words' (indexer.languages),
+# else undetermined, which is no language and never French.
+ARTICLE_READ = "ar.status IN ('ok', 'tiny')"
+DOCUMENT_LANGUAGE = "COALESCE(NULLIF(ar.language, 'und'), b.language, 'und')"
+
 
 def now_iso() -> str:
     """The current UTC time, ISO 8601 to the second."""

@@ -21,8 +21,8 @@ from datetime import UTC
 from urllib.parse import urlsplit
 
 from .dates import aware_datetime
-from .documents import ARTICLE_READ, DOCUMENT_LANGUAGE, load_tags
-from .store import Store
+from .documents import load_tags
+from .store import ARTICLE_READ, DOCUMENT_LANGUAGE, Store
 
 __all__ = ["Note", "Quote", "Selection", "Work", "date_parts", "load_works", "utc_timestamp"]
 

@@ -60,8 +60,18 @@ def entities_cmd(
 
 def entity_lines(s: EntitySummary) -> list[str]:
     """The report of one ``entities`` run (also used by ``indexer build``)."""
-    return [f"entities: {s.analysed} of {count(s.texts, 'French text')} analysed, "
-            f"{count(s.entities, 'entity')} found"]
+    line = (f"entities: {s.analysed} of {count(s.texts, 'French text')} analysed, "
+            f"{count(s.entities, 'entity')} found")
+    if s.dropped:
+        line += f"; entities dropped for {count(s.dropped, 'text')} no longer French or gone"
+    if s.others:
+        line += (f" ({count(s.others, 'other text')} not analysed: another language or "
+                 "too few words to tell; `indexer facets --field language` counts them)")
+    if not s.unknown:
+        return [line]
+    return [line, (f"  {count(s.unknown, 'text')} of no known language yet, not analysed: "
+                   "`indexer extract` finds the language of each bookmark, then run `indexer "
+                   "entities` again (`indexer build` does both)")]
 
 
 @app.command("index")

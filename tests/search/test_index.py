@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -158,6 +159,82 @@ def test_entities_found_by_two_worker_processes_are_those_found_here(capsys, see
     one = compute_entities(seeded)
     assert (one.analysed, one.entities) == (91, len(by_two))
     assert by_two and _stored_entities(seeded) == by_two
+
+
+GERMAN_AND_TOO_SHORT = [
+    {"format": "indexer/1"},
+    {"url": "https://beispiel.de/datenschutz", "title": "Datenschutz in der Verwaltung",
+     "description": "Die Bundesregierung in Berlin will die Regeln für den Datenschutz in den "
+                    "Behörden ändern. Angela Merkel und die Deutsche Telekom sprachen darüber "
+                    "mit Vertretern der Länder.",
+     "excerpts": ["Der Bundestag hat am Donnerstag in Berlin ein neues Gesetz beschlossen, "
+                  "das die Speicherung von Daten durch Google und Facebook begrenzen soll."]},
+    {"url": "https://example.org/kurz", "title": "Kurz", "excerpts": ["Paris, Berlin."]},
+]
+
+
+def test_only_french_texts_are_given_to_the_french_model(seeded, capsys, tmp_path):
+    """A German bookmark and one too short to tell (``und``) are not run through the French
+    model (no "French" entities found in German); a French text whose article turns out
+    English loses the entities it had, in the store and in the index's facet."""
+    lines = tmp_path / "de.jsonl"
+    lines.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in GERMAN_AND_TOO_SHORT))
+    import_files(seeded, [lines])
+    code, out, _ = run_cli(capsys, seeded, "entities")  # their language not looked for yet
+    assert code == 0 and "entities: 91 of 91 French texts analysed" in out
+    assert "3 texts of no known language yet, not analysed: `indexer extract`" in out
+    with Store(seeded.db) as store, store.transaction() as conn:
+        conn.execute("DELETE FROM entities")
+        conn.execute("DELETE FROM entity_runs")
+    detect_languages(seeded)
+    with Store(seeded.db) as store:
+        langs = dict(store.conn.execute("SELECT url, language FROM bookmarks WHERE url <> ''"))
+    assert langs == {"https://beispiel.de/datenschutz": "de", "https://example.org/kurz": "und"}
+    code, out, _ = run_cli(capsys, seeded, "entities")
+    assert code == 0 and "entities: 91 of 91 French texts analysed" in out
+    assert "(3 other texts not analysed: another language or too few words" in out
+    with Store(seeded.db) as store:
+        analysed = {row[0] for row in store.conn.execute("SELECT doc_id FROM entity_runs")}
+        other = {row[0] for row in store.conn.execute(
+            "SELECT e.id FROM excerpts e JOIN bookmarks b ON b.id = e.bookmark_id"
+            " WHERE b.url <> '' UNION SELECT id FROM bookmarks WHERE url <> ''")}
+    assert len(analysed) == 91 and not analysed & other
+    # a French bookmark's article read, in English: its texts' entities go
+    build_index(seeded)
+    before = _entity_facet(seeded)
+    assert before == _stored_entity_counts(seeded)
+    with Store(seeded.db) as store, store.transaction() as conn:
+        bid = conn.execute(
+            "SELECT b.id FROM bookmarks b JOIN excerpts e ON e.bookmark_id = b.id"
+            " JOIN entities en ON en.doc_id = e.id WHERE b.description <> ''"
+            " GROUP BY b.id ORDER BY COUNT(*) DESC LIMIT 1").fetchone()[0]
+        ids = [row[0] for row in conn.execute(
+            "SELECT id FROM excerpts WHERE bookmark_id=? UNION SELECT ?", (bid, bid))]
+        conn.execute("INSERT INTO articles(bookmark_id, sha256, extractor_version, status, text,"
+                     " language, extracted_at) VALUES (?, 'x', 'test', 'ok', 'Text.', 'en', '')",
+                     (bid,))
+    code, out, _ = run_cli(capsys, seeded, "entities")
+    assert code == 0 and f"entities dropped for {len(ids)} texts no longer French" in out
+    with Store(seeded.db) as store:
+        marks = ",".join("?" * len(ids))
+        left = store.conn.execute(
+            f"SELECT COUNT(*) FROM entities WHERE doc_id IN ({marks})", ids).fetchone()[0]
+        runs = store.conn.execute("SELECT COUNT(*) FROM entity_runs").fetchone()[0]
+    assert left == 0 and runs == 91 - len(ids)
+    assert "dropped" not in run_cli(capsys, seeded, "entities")[1]  # once
+    build_index(seeded)
+    after = _entity_facet(seeded)
+    assert after == _stored_entity_counts(seeded) and sum(after.values()) < sum(before.values())
+
+
+def _entity_facet(paths: Paths) -> dict[str, int]:
+    return dict(_search(paths, "", facets=["entity"], scope="all").facets["entity"])
+
+
+def _stored_entity_counts(paths: Paths) -> dict[str, int]:
+    with Store(paths.db) as store:
+        return dict(store.conn.execute(
+            "SELECT text, COUNT(DISTINCT doc_id) FROM entities GROUP BY text"))
 
 
 def test_the_french_texts_are_read_page_by_page_in_full(seeded):
