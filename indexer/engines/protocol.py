@@ -138,7 +138,8 @@ class Engine(Protocol):
         """The directory holding ``current``, ``builds/`` and ``.lock``."""
 
     def is_build(self, build: Path) -> bool:
-        """Whether ``build`` holds a complete index of this engine."""
+        """Whether ``build`` holds a complete index of this engine; :class:`OSError` when it
+        vanished while looked at (a rebuild's swap removes the build it replaced)."""
 
     def outdated(self, build: Path) -> bool:
         """Whether ``build`` is of an earlier layout (the next update rebuilds)."""

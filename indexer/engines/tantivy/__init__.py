@@ -27,7 +27,10 @@ class TantivyEngine:
         return paths.index / "tantivy"
 
     def is_build(self, build: Path) -> bool:
-        return (build / META).exists() and tantivy.Index.exists(str(build))
+        try:
+            return (build / META).exists() and tantivy.Index.exists(str(build))
+        except ValueError:  # tantivy's word for a directory a rebuild's clean-up just removed
+            raise FileNotFoundError(build) from None
 
     def outdated(self, build: Path) -> bool:
         return outdated(build)
