@@ -111,14 +111,16 @@ def cpu_s() -> float:
 
 class Watch:
     """A :class:`~indexer.progress.Progress` that writes down the stage's process tree memory
-    (:func:`bench.report.tree_pss_mb`) at :data:`MILESTONES` of its items (``at``): memory
-    flat in the number of documents shows as equal figures."""
+    (:func:`bench.report.tree_memory_mb`) at :data:`MILESTONES` of its items: the PSS in
+    ``at``, its anonymous part in ``anon_at``; memory flat in the number of documents shows
+    as equal figures."""
 
     def __init__(self):
         from indexer.progress import Progress
 
         at: dict[str, float] = {}
-        self.at = at
+        anon_at: dict[str, float] = {}
+        self.at, self.anon_at = at, anon_at
 
         class Marks(Progress):
             def start(self, stage, total, unit="item"):
@@ -129,7 +131,7 @@ class Watch:
                 for share in MILESTONES:
                     key = f"{self.stage} {round(share * self.total):,}"
                     if self.total and self.done >= share * self.total and key not in at:
-                        at[key] = report.tree_pss_mb()
+                        at[key], anon_at[key] = report.tree_memory_mb()
 
         self.progress = Marks()
 
@@ -418,7 +420,8 @@ def run_stage(name: str, work: Path, n: int, workers: int, rounds: int) -> None:
     data["seconds"] = round(time.perf_counter() - start, 3)
     data["cpu_s"] = cpu_s()
     data["peak_rss_mb"] = peak_rss_mb()
-    data |= {"tree_peak_pss_mb": memory.peak, "pss_at": WATCH.at}
+    data |= {"tree_peak_pss_mb": memory.peak, "pss_at": WATCH.at,
+             "tree_peak_anon_mb": memory.peak_anon, "anon_at": WATCH.anon_at}
     print(json.dumps(data, ensure_ascii=False))
 
 
@@ -516,7 +519,9 @@ def _scale_table(r: dict) -> list[str]:
                   f"{r['machine']}). CPU: every process of the stage (its workers included). "
                   "Memory: the stage's processes together, proportional set size (a page "
                   "forked workers share counts once), sampled every 0.5 s; then at 25% / 50% "
-                  "/ 100% of the stage's items."), "",
+                  "/ 100% of the stage's items. In brackets, where measured, its anonymous "
+                  "part (heaps, Python objects; the rest is pages of files mapped in, such "
+                  "as tantivy's segments, which the kernel can drop and read again)."), "",
              ("| stage | wall | CPU | rate | peak memory | memory at 25% / 50% / 100% "
               "| yardstick (same run) |"), "|---|---|---|---|---|---|---|"]
     rows = {row.split(" | ")[1].split(" (")[0]: row for row in _stage_rows(r)}
@@ -528,10 +533,13 @@ def _scale_table(r: dict) -> list[str]:
         marks = f.get("pss_at")
         if peak is None and "tree_peak_rss_mb" in f:  # an older child: RSS summed
             peak, marks = f"{f['tree_peak_rss_mb']} (RSS summed)", f.get("rss_at")
-        at = _milestones(marks)
+        at = _milestones(marks, f.get("anon_at"))
+        cell = f"{peak if peak is not None else f['peak_rss_mb']} MB"
+        if f.get("tree_peak_anon_mb") is not None:
+            cell += f" (anon {f['tree_peak_anon_mb']})"
         what, rate, yard = _stage_cells(name, r, rows)
         lines.append(f"| {what} | {f['seconds']:,.1f} s | {f.get('cpu_s', '-')} s | {rate} "
-                     f"| {peak if peak is not None else f['peak_rss_mb']} MB | {at} | {yard} |")
+                     f"| {cell} | {at} | {yard} |")
     if "search" in st and "index" in st:
         se = st["search"]
         cells = [f"{k} {se[k]['whoosh']['p50_ms']} / {se[k]['whoosh']['p95_ms']}"
@@ -556,12 +564,19 @@ def _scale_table(r: dict) -> list[str]:
     return lines
 
 
-def _milestones(marks: dict | None) -> str:
-    """``extract: a / b / c; languages: d / e / f`` from ``{"extract 311": a, ...}``."""
+def _milestones(marks: dict | None, anon: dict | None = None) -> str:
+    """``extract: a / b / c; languages: d / e / f`` from ``{"extract 311": a, ...}``, with
+    ``(anon x / y / z)`` after each stage's figures when ``anon`` has them."""
     by: dict[str, list[str]] = {}
+    anons: dict[str, list[str]] = {}
     for key, mb in (marks or {}).items():
-        by.setdefault(key.rsplit(" ", 1)[0], []).append(str(mb))
-    return "; ".join(f"{stage}: {' / '.join(v)}" for stage, v in by.items()) or "-"
+        stage = key.rsplit(" ", 1)[0]
+        by.setdefault(stage, []).append(str(mb))
+        if anon and key in anon:
+            anons.setdefault(stage, []).append(str(anon[key]))
+    return "; ".join(f"{stage}: {' / '.join(v)}"
+                     + (f" (anon {' / '.join(anons[stage])})" if stage in anons else "")
+                     for stage, v in by.items()) or "-"
 
 
 def _stage_cells(name: str, r: dict, rows: dict) -> tuple[str, str, str]:

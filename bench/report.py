@@ -61,10 +61,13 @@ def write(name: str, data: dict, markdown: str) -> None:
     DOC.write_text(text)
 
 
-def tree_pss_mb() -> float:
-    """Memory of this process and of its live children (a stage's workers) together, MB: the
-    sum of their proportional set sizes (a page two processes share counts half in each, so
-    forked workers are not counted twice, as summing their RSS would)."""
+def tree_memory_mb() -> tuple[float, float]:
+    """Memory of this process and of its live children (a stage's workers) together, MB:
+    (the sum of their proportional set sizes, the anonymous part of it). A page two processes
+    share counts half in each, so forked workers are not counted twice, as summing their RSS
+    would. The rest of the PSS is pages of files mapped in (tantivy reads its segments through
+    mmap): the kernel drops those under pressure and reads them again, where anonymous memory
+    (heaps, Python objects) must stay in RAM."""
     import os
 
     me = os.getpid()
@@ -73,37 +76,48 @@ def tree_pss_mb() -> float:
             kids = handle.read().split()
     except OSError:
         kids = []
-    total = 0
+    pss = anon = 0
     for pid in [me, *kids]:
         try:
             with open(f"/proc/{pid}/smaps_rollup") as handle:
-                total += next(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
-        except (OSError, StopIteration):
-            pass  # a worker that ended meanwhile
-    return round(total / 1024, 1)
+                fields = dict(line.split()[:2] for line in handle if line.endswith("kB\n"))
+        except OSError:
+            continue  # a worker that ended meanwhile
+        pss += int(fields.get("Pss:", 0))
+        anon += int(fields.get("Pss_Anon:", 0))
+    return round(pss / 1024, 1), round(anon / 1024, 1)
+
+
+def tree_pss_mb() -> float:
+    """The PSS of :func:`tree_memory_mb`: this process and its live children, MB."""
+    return tree_memory_mb()[0]
 
 
 class PeakMemory:
-    """:func:`tree_pss_mb`, sampled every ``every`` seconds in a thread while the block runs:
-    ``peak`` (MB) once it ended."""
+    """:func:`tree_memory_mb`, sampled every ``every`` seconds in a thread while the block
+    runs: ``peak`` (PSS, MB) and ``peak_anon`` (its anonymous part, MB) once it ended."""
 
     def __init__(self, every: float = 0.5):
         import threading
 
-        self.every, self.peak = every, 0.0
+        self.every, self.peak, self.peak_anon = every, 0.0, 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
+    def _take(self) -> None:
+        pss, anon = tree_memory_mb()
+        self.peak, self.peak_anon = max(self.peak, pss), max(self.peak_anon, anon)
+
     def _sample(self) -> None:
         while not self._stop.wait(self.every):
-            self.peak = max(self.peak, tree_pss_mb())
+            self._take()
 
     def __enter__(self) -> PeakMemory:
-        self.peak = tree_pss_mb()
+        self._take()
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, tree_pss_mb())
+        self._take()

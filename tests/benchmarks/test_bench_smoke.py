@@ -72,9 +72,14 @@ def test_pipeline_on_tantivy_reports_cpu_memory_and_the_target(tmp_path):
     for name in ("extract", "align", "index"):
         assert stages[name]["cpu_s"] > 0 and stages[name]["tree_peak_pss_mb"] > 0, name
         assert len(stages[name]["pss_at"]) >= 3, name
+        # the anonymous part of the same samples: some, and never more than the whole
+        assert 0 < stages[name]["tree_peak_anon_mb"] <= stages[name]["tree_peak_pss_mb"], name
+        assert stages[name]["anon_at"].keys() == stages[name]["pss_at"].keys(), name
+        assert all(stages[name]["anon_at"][k] <= v for k, v in stages[name]["pss_at"].items())
     assert stages["search"]["facets"]["whoosh"]["n"] == len(pipeline.QUERIES)
     table = pipeline.markdown([data])
     assert "extract + align + index:" in table and "| index (" in table
+    assert f"{stages['index']['tree_peak_pss_mb']} MB (anon " in table
     # a stage again on the kept store, merged into the same results file
     pipeline.main(["--sizes", "200", "--results", str(results), "--no-doc", "--rounds", "1",
                    "--workers", "2", "--engine", "tantivy", "--keep", str(tmp_path / "work"),
