@@ -80,6 +80,9 @@ def test_pipeline_on_tantivy_reports_cpu_memory_and_the_target(tmp_path):
     table = pipeline.markdown([data])
     assert "extract + align + index:" in table and "| index (" in table
     assert f"{stages['index']['tree_peak_pss_mb']} MB (anon " in table
+    phrase = stages["search"]["phrase"]["whoosh"]
+    assert phrase["later_rounds"]["n"] == 0 and phrase["slowest"]["round"] == 1  # one round
+    assert "What the p95 is made of: plain " in table
     # a stage again on the kept store, merged into the same results file
     pipeline.main(["--sizes", "200", "--results", str(results), "--no-doc", "--rounds", "1",
                    "--workers", "2", "--engine", "tantivy", "--keep", str(tmp_path / "work"),
