@@ -6,6 +6,8 @@ No timing is asserted: only that every stage ran and reported its figures.
 from __future__ import annotations
 
 import json
+import os
+import time
 
 from bench import corpus, pipeline, search_versions
 
@@ -117,3 +119,28 @@ def test_align_workers_agree_with_one_process(tmp_path):
             results.append(store.conn.execute(query).fetchall())
         copy.unlink()
     assert [tuple(r) for r in results[0]] == [tuple(r) for r in results[1]]
+
+
+def test_the_memory_probe_reads_a_live_process_and_finds_a_stage_by_its_command(tmp_path):
+    """bench.memory_probe: this process's anonymous and file-backed PSS; a stage process
+    found by its ``--stage`` argument, and none for a stage nobody runs."""
+    import subprocess
+    import sys
+
+    from bench import memory_probe
+
+    anon, mapped = memory_probe.rollup(os.getpid())
+    assert anon > 10 and mapped > 0
+    assert memory_probe.rollup(2**22 + 1) is None  # beyond any pid
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)",
+                                "--stage", "probe-test"])
+    try:
+        deadline = 50
+        while memory_probe.stage_pid("probe-test") is None and deadline:
+            deadline -= 1
+            time.sleep(0.1)
+        assert memory_probe.stage_pid("probe-test") == sleeper.pid
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert memory_probe.stage_pid("no-such-stage") is None
