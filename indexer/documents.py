@@ -41,9 +41,6 @@ EXCERPT_COLUMNS: list[str] = [
     "archived_url", "archived_date",
 ]
 
-# The store's two rules: which articles were read, and a document's language.
-_READ, _LANGUAGE = ARTICLE_READ, DOCUMENT_LANGUAGE
-
 # Where a placed excerpt's text lives when only a web archive holds it: the snapshot it was
 # placed in (alignments.snapshot_id), else the archived page a dead link was read from.
 _PLACED = "al.method IN ('exact', 'fuzzy')"
@@ -62,40 +59,41 @@ SELECT e.id, e.bookmark_id, b.url, b.title, e.annotator, e.text, e.comment,
        al.start, al."end", al.method, al.score, al.matched_text, al.prefix, al.suffix,
        al.fragment_url, al.orphan_cause, al.in_main_text, al.best_score,
        COALESCE(e.created_at, b.created_at) AS created_at, b.created_at AS saved,
-       COALESCE(ar.site_name, b.site) AS site, {_LANGUAGE} AS language, ar.published, ar.author,
+       COALESCE(ar.site_name, b.site) AS site, {DOCUMENT_LANGUAGE} AS language,
+       ar.published, ar.author,
        {ARCHIVED_URL} AS archived_url, {ARCHIVED_DATE} AS archived_date, al.snapshot_id
 FROM excerpts e
 JOIN bookmarks b ON b.id = e.bookmark_id
 LEFT JOIN alignments al ON al.excerpt_id = e.id
-LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND {_READ}
+LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND {ARTICLE_READ}
 {ARCHIVED_JOINS}
 """
 EXCERPT_ORDER = " ORDER BY b.created_at, e.bookmark_id, e.seq"
 
 _NOTE_BOOKMARK = f"""
        b.url, b.title, b.created_at AS saved, COALESCE(ar.site_name, b.site) AS site,
-       {_LANGUAGE} AS language, ar.published, ar.author
+       {DOCUMENT_LANGUAGE} AS language, ar.published, ar.author
 """
 NOTE_SQL = f"""
 SELECT 'n-' || n.id AS id, n.bookmark_id, n.text, COALESCE(n.annotator, b.annotator) AS annotator,
        COALESCE(n.created_at, b.created_at) AS created_at, NULL AS excerpt_id, {_NOTE_BOOKMARK}
 FROM notes n JOIN bookmarks b ON b.id = n.bookmark_id
-LEFT JOIN articles ar ON ar.bookmark_id = n.bookmark_id AND {_READ}
+LEFT JOIN articles ar ON ar.bookmark_id = n.bookmark_id AND {ARTICLE_READ}
 WHERE TRIM(n.text) <> ''
 UNION ALL
 SELECT 'c-' || e.id, e.bookmark_id, e.comment, e.annotator,
        COALESCE(e.created_at, b.created_at), e.id, {_NOTE_BOOKMARK}
 FROM excerpts e JOIN bookmarks b ON b.id = e.bookmark_id
-LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND {_READ}
+LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND {ARTICLE_READ}
 WHERE TRIM(COALESCE(e.comment, '')) <> ''
 """
 
 BOOKMARK_SQL = f"""
 SELECT b.id AS bookmark_id, b.url, b.title, b.annotator, b.description,
        b.created_at, b.created_at AS saved, COALESCE(ar.site_name, b.site) AS site,
-       {_LANGUAGE} AS language, ar.published, ar.author, ar.text AS article_text
+       {DOCUMENT_LANGUAGE} AS language, ar.published, ar.author, ar.text AS article_text
 FROM bookmarks b
-LEFT JOIN articles ar ON ar.bookmark_id = b.id AND {_READ}
+LEFT JOIN articles ar ON ar.bookmark_id = b.id AND {ARTICLE_READ}
 """
 
 
@@ -315,7 +313,7 @@ def count_documents(store: Store) -> int:
         "SELECT (SELECT COUNT(*) FROM excerpts)"
         " + (SELECT COUNT(*) FROM bookmarks WHERE TRIM(description) <> '')"
         f" + (SELECT COUNT(*) FROM ({NOTE_SQL}))"
-        f" + (SELECT COUNT(*) FROM articles ar WHERE {_READ} AND TRIM(ar.text) <> '')"
+        f" + (SELECT COUNT(*) FROM articles ar WHERE {ARTICLE_READ} AND TRIM(ar.text) <> '')"
     ).fetchone()[0]
 
 

@@ -17,7 +17,7 @@ from itertools import islice
 from .config import Paths
 from .pools import in_order, process_pool
 from .progress import Progress
-from .store import ARTICLE_READ, DOCUMENT_LANGUAGE, Store
+from .store import ARTICLE_READ, DOCUMENT_LANGUAGE, FOUND_LANGUAGE, Store
 
 MODEL = "fr_core_news_sm"
 LABELS = ("PER", "ORG", "LOC")
@@ -31,7 +31,7 @@ RULES = 3  # bump when _entities() changes, so that stored runs are redone
 # runs are written (an open read would keep the WAL from being checkpointed: it grew to
 # 900 MB in the first 140k texts of 1M).
 _FRENCH = f"{DOCUMENT_LANGUAGE} LIKE 'fr%'"
-_UNKNOWN = "COALESCE(NULLIF(ar.language, 'und'), b.language) IS NULL"  # never looked for
+_UNKNOWN = f"{FOUND_LANGUAGE} IS NULL"  # never looked for
 _EXCERPTS = f"""FROM excerpts e JOIN bookmarks b ON b.id = e.bookmark_id
     LEFT JOIN articles ar ON ar.bookmark_id = e.bookmark_id AND {ARTICLE_READ}"""
 _DESCRIPTIONS = f"""FROM bookmarks b
@@ -157,7 +157,7 @@ def _texts(store: Store) -> tuple[int, int]:
 def drop_stale(store: Store) -> int:
     """Delete the entities of the texts analysed before that are French no more, or gone;
     how many texts, in one transaction."""
-    stale = [row for row in store.conn.execute(_STALE)]  # read before taking the write lock
+    stale = store.conn.execute(_STALE).fetchall()  # read before taking the write lock
     if stale:
         with store.transaction() as conn:
             conn.executemany("DELETE FROM entities WHERE doc_id=?", stale)

@@ -254,9 +254,11 @@ SCHEMA_VERSION = len(MIGRATIONS)
 # article metadata comes only from an article that was read (a page whose extraction came
 # out empty or failed says nothing reliable about its site, language or author); a
 # document's language is its article's, else the bookmark's own words' (indexer.languages),
-# else undetermined, which is no language and never French.
+# else undetermined, which is no language and never French. FOUND_LANGUAGE is the same rule
+# without that last step: NULL where nothing has looked for the language yet.
 ARTICLE_READ = "ar.status IN ('ok', 'tiny')"
-DOCUMENT_LANGUAGE = "COALESCE(NULLIF(ar.language, 'und'), b.language, 'und')"
+FOUND_LANGUAGE = "COALESCE(NULLIF(ar.language, 'und'), b.language)"
+DOCUMENT_LANGUAGE = f"COALESCE({FOUND_LANGUAGE}, 'und')"
 
 
 def now_iso() -> str:
