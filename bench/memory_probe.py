@@ -14,15 +14,15 @@ import argparse
 import os
 import time
 
+from bench import report
+
 
 def rollup(pid: int | str) -> tuple[int, int] | None:
     """(anonymous, file-backed) PSS of ``pid``, MB; None once it ended."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as handle:
-            fields = dict(line.split()[:2] for line in handle if line.endswith("kB\n"))
-        return int(fields["Pss_Anon:"]) // 1024, int(fields["Pss_File:"]) // 1024
-    except (OSError, KeyError):
+    fields = report.rollup_kb(pid)
+    if fields is None or "Pss_Anon" not in fields:
         return None
+    return fields["Pss_Anon"] // 1024, fields.get("Pss_File", 0) // 1024
 
 
 def stage_pid(name: str) -> int | None:
@@ -33,8 +33,7 @@ def stage_pid(name: str) -> int | None:
                 cmd = handle.read().split("\0")
         except OSError:
             continue
-        if "--stage" in cmd and cmd.index("--stage") + 1 < len(cmd) \
-                and cmd[cmd.index("--stage") + 1] == name:
+        if ["--stage", name] in (cmd[i:i + 2] for i in range(len(cmd) - 1)):
             return int(pid)
     return None
 

@@ -85,6 +85,10 @@ PHRASES = [
     ('"réseau de chaleur"', '"reseau de chaleur"', None),
     ('"tribunal administratif"', '"tribunal administratif"', None),
 ]
+# The search stage's kinds, in its order: (queries, facets counted, scope).
+SEARCH_KINDS = {"plain": (QUERIES, None, "excerpts"), "facets": (QUERIES, FACETS, "excerpts"),
+                "phrase": (PHRASES, FACETS, "excerpts"), "articles": (QUERIES, None, "articles"),
+                "entities": (QUERIES, [*FACETS, "entity"], "excerpts")}
 EXPORT_ROWS = 10_000
 # Above this, the search stage times our engine alone: this FTS5 set-up takes seconds a query
 # at 1M (bench_engines measures a fair FTS5 beside the engines at every size).
@@ -318,15 +322,12 @@ def stage_search(work: Path, n: int, workers: int, rounds: int = 5) -> dict:
     from indexer.search import open_searcher, search
 
     fts = sqlite3.connect(work / "fts.sqlite")
-    kinds = {"plain": (QUERIES, None, "excerpts"), "facets": (QUERIES, FACETS, "excerpts"),
-             "phrase": (PHRASES, FACETS, "excerpts"), "articles": (QUERIES, None, "articles"),
-             "entities": (QUERIES, [*FACETS, "entity"], "excerpts")}
     out: dict = {}
     with open_searcher(_paths(work), engine=ENGINE) as s:
         start = time.perf_counter()
         search(s, "", facets=FACETS, limit=1)
         out["cache_fill_ms"] = round((time.perf_counter() - start) * 1000, 1)
-        for kind, (workload, facets, scope) in kinds.items():
+        for kind, (workload, facets, scope) in SEARCH_KINDS.items():
             w_times, f_times, w_hits, f_hits, values = [], [], [], [], []
             slowest = {"ms": 0.0}
             for round_ in range(rounds):
@@ -553,7 +554,7 @@ def _scale_table(r: dict) -> list[str]:
         cells = [f"{k} {se[k]['whoosh']['p50_ms']} / {se[k]['whoosh']['p95_ms']}"
                  + (f" ({se[k]['fts5']['p50_ms']} / {se[k]['fts5']['p95_ms']})"
                     if se[k]["fts5"]["n"] else "")
-                 for k in ("plain", "facets", "phrase", "articles", "entities") if k in se]
+                 for k in SEARCH_KINDS if k in se]
         lines += ["", (f"Search on tantivy, ms p50 / p95 ({se['cache_fill_ms']} ms to fill "
                        f"the caches first; SQLite FTS5 of the same turns in brackets, up to "
                        f"{FTS_SEARCH_MAX:,} excerpts): {'; '.join(cells)}.")]
@@ -576,8 +577,7 @@ def _scale_table(r: dict) -> list[str]:
 def _search_tails(se: dict, rounds: int) -> list[str]:
     """Per kind of search, the p95 without the first round and the slowest call (where the
     results have them): what a p95 over a few queries is made of."""
-    kinds = [k for k in ("plain", "facets", "phrase", "articles", "entities")
-             if k in se and "slowest" in se[k]["whoosh"]]
+    kinds = [k for k in SEARCH_KINDS if k in se and "slowest" in se[k]["whoosh"]]
     if not kinds:
         return []
     cells = []

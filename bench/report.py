@@ -61,6 +61,17 @@ def write(name: str, data: dict, markdown: str) -> None:
     DOC.write_text(text)
 
 
+def rollup_kb(pid: int | str) -> dict[str, int] | None:
+    """The fields of ``/proc/PID/smaps_rollup`` (``Pss``, ``Pss_Anon``, ``Pss_File``...), kB;
+    None when the process ended meanwhile."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            return {k.rstrip(":"): int(v) for k, v, *_ in
+                    (line.split() for line in handle if line.endswith("kB\n"))}
+    except OSError:
+        return None
+
+
 def tree_memory_mb() -> tuple[float, float]:
     """Memory of this process and of its live children (a stage's workers) together, MB:
     (the sum of their proportional set sizes, the anonymous part of it). A page two processes
@@ -77,20 +88,10 @@ def tree_memory_mb() -> tuple[float, float]:
     except OSError:
         kids = []
     pss = anon = 0
-    for pid in [me, *kids]:
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as handle:
-                fields = dict(line.split()[:2] for line in handle if line.endswith("kB\n"))
-        except OSError:
-            continue  # a worker that ended meanwhile
-        pss += int(fields.get("Pss:", 0))
-        anon += int(fields.get("Pss_Anon:", 0))
+    for fields in filter(None, map(rollup_kb, [me, *kids])):  # None: a worker that ended
+        pss += fields.get("Pss", 0)
+        anon += fields.get("Pss_Anon", 0)
     return round(pss / 1024, 1), round(anon / 1024, 1)
-
-
-def tree_pss_mb() -> float:
-    """The PSS of :func:`tree_memory_mb`: this process and its live children, MB."""
-    return tree_memory_mb()[0]
 
 
 class PeakMemory:
